@@ -1,0 +1,1 @@
+"""ETL for the dataset of reported drug seizures and street prices linked to North Korea."""

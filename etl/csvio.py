@@ -1,0 +1,116 @@
+"""Reading curated CSV files strictly and writing outputs safely.
+
+- Input: UTF-8 (a byte-order mark is accepted), LF or CRLF line ends, every
+  cell read as text. Other encodings are an error naming the line.
+- Output: text cells a spreadsheet would run as a formula are neutralised,
+  and files are replaced atomically (temporary file in the same folder, then
+  `os.replace`), so a failed or interrupted run leaves the old file intact.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from etl.errors import Problem
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class CsvFile:
+    """A CSV read as text, with the row -> physical line mapping on demand."""
+
+    def __init__(self, path: Path, display: str, text: str, original: pd.DataFrame):
+        self.path = path
+        self.display = display
+        self.text = text
+        self.original = original  # cells exactly as in the file (for rejects)
+        self.frame = original.apply(lambda col: col.str.strip())  # cells with outer blanks removed
+        self._lines: list[int] | None = None
+
+    def line_of(self, row: int) -> int:
+        """1-based line where data row `row` (0-based) starts."""
+        if self._lines is None:
+            reader = csv.reader(io.StringIO(self.text, newline=""))
+            starts, line = [], 1
+            for _ in reader:
+                starts.append(line)
+                line = reader.line_num + 1
+            self._lines = starts[1:]  # skip the header
+        return self._lines[row] if row < len(self._lines) else 0
+
+
+def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str, ...] = ()) -> tuple[CsvFile | None, list[Problem]]:
+    """Read `path` as all-text columns; return the file and any file-level problems."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, [Problem(display, 0, "-", "file not found")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        byte = raw[err.start : err.start + 1].hex()
+        return None, [Problem(display, line, "-", f"file is not UTF-8 (byte 0x{byte}); save it as UTF-8")]
+    if not text.strip():
+        return None, [Problem(display, 0, "-", "file is empty: expected a header line with the columns " + ", ".join(expected))]
+    frame = pd.read_csv(io.StringIO(text, newline=""), dtype="string", keep_default_na=False, na_filter=False, skip_blank_lines=True)
+    header = list(frame.columns)
+    problems = []
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in expected and c not in optional]
+    if missing:
+        problems.append(Problem(display, 1, "-", "missing required column(s): " + ", ".join(missing)))
+    if extra:
+        problems.append(Problem(display, 1, "-", "unexpected column(s): " + ", ".join(extra)))
+    if len(set(header)) != len(header):
+        problems.append(Problem(display, 1, "-", "duplicate column names in the header"))
+    if not problems and frame.empty:
+        problems.append(Problem(display, 0, "-", "file has a header but no rows"))
+    if problems:
+        return None, problems
+    return CsvFile(path, display, text, frame.astype("string")), []
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that start like a spreadsheet formula with a quote.
+
+    Only text columns are touched: numbers stay numbers.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
+            s = out[col].astype("string")
+            risky = s.str.startswith(FORMULA_PREFIXES).fillna(False)
+            if risky.any():
+                out[col] = s.where(~risky, "'" + s)
+    return out
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The bytes of `frame` as a safe, deterministic CSV."""
+    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def write_atomic(files: dict[Path, bytes]) -> None:
+    """Write every file to a temporary sibling first, then move all into place."""
+    temps: list[tuple[str, Path]] = []
+    try:
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            temps.append((tmp, path))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for tmp, path in temps:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
