@@ -14,13 +14,15 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from etl.columns import COLUMNS
+from etl.columns import COLUMNS, NAMES
+from etl.incidents import INCIDENT_COLUMNS, check_incidents, reconcile
 from etl.csvio import CsvFile, csv_bytes, read_csv
 from etl.errors import InputProblems, Problem
-from etl.normalise import REPORT_COLUMNS, SOURCE_COLUMNS, SOURCE_OPTIONAL, USD_CHECK_TOLERANCE_PCT, normalise, validate_sources
+from etl.normalise import REPORT_COLUMNS, RowProblem, SOURCE_COLUMNS, SOURCE_OPTIONAL, USD_CHECK_TOLERANCE_PCT, normalise, validate_sources
 from etl.reference import Reference, load_reference
 from etl.schema import OUTPUT_SCHEMA
 
@@ -52,9 +54,15 @@ def build(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejec
     unchanged plus its reasons) and the valid rows are still written.
     """
     ref = load_reference(reference)
-    sources, reports = _read_inputs(raw)
+    sources, reports, incidents = _read_inputs(raw)
 
     result = normalise(reports.frame, sources.frame, ref, today=today)
+    if incidents is not None:
+        unknown = ~reports.frame["incident_id"].isin(incidents.frame["incident_id"]) & (reports.frame["incident_id"] != "")
+        result.problems += [
+            RowProblem(int(i), "incident_id", f"incident_id {reports.frame['incident_id'].iat[i]!r} is not in incidents.csv")
+            for i in np.flatnonzero(unknown.to_numpy())
+        ]
     problems = [
         Problem(reports.display, reports.line_of(p.row), p.column, p.message, p.severity) for p in result.problems
     ]
@@ -65,10 +73,11 @@ def build(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejec
 
     rejected = result.rejected
     frame = result.frame.drop(index=rejected).reset_index(drop=True)
+    frame = reconcile(frame, incidents.frame if incidents is not None else None)[NAMES]
     _validate_output(frame, out / OUTPUT_NAME)
 
     data = csv_bytes(frame)
-    files = {out / OUTPUT_NAME: data, out / DATAPACKAGE_NAME: datapackage_bytes(ref, [sources, reports], out, data)}
+    files = {out / OUTPUT_NAME: data, out / DATAPACKAGE_NAME: datapackage_bytes(ref, [sources, reports, incidents], out, data)}
     rejects_path = None
     if keep_going:
         rejects_path = rejects or out / REJECTS_NAME
@@ -76,17 +85,21 @@ def build(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejec
     return BuildResult(files, frame, warnings, errors, len(reports.frame), len(rejected), rejects_path)
 
 
-def _read_inputs(raw: Path) -> tuple[CsvFile, CsvFile]:
+def _read_inputs(raw: Path) -> tuple[CsvFile, CsvFile, CsvFile | None]:
+    """Read sources.csv, reports.csv and (optional) incidents.csv; file-level faults are fatal."""
     sources, p1 = read_csv(raw / "sources.csv", str(raw / "sources.csv"), SOURCE_COLUMNS, SOURCE_OPTIONAL)
     reports, p2 = read_csv(raw / "reports.csv", str(raw / "reports.csv"), REPORT_COLUMNS)
-    if p1 or p2:
-        raise InputProblems(p1 + p2)
-    source_problems = [
-        Problem(sources.display, sources.line_of(p.row), p.column, p.message) for p in validate_sources(sources.frame)
-    ]
-    if source_problems:
-        raise InputProblems(source_problems)
-    return sources, reports
+    incidents, p3 = None, []
+    if (raw / "incidents.csv").exists():
+        incidents, p3 = read_csv(raw / "incidents.csv", str(raw / "incidents.csv"), INCIDENT_COLUMNS)
+    if p1 or p2 or p3:
+        raise InputProblems(p1 + p2 + p3)
+    fatal = [Problem(sources.display, sources.line_of(p.row), p.column, p.message) for p in validate_sources(sources.frame)]
+    if incidents is not None:
+        fatal += [Problem(incidents.display, incidents.line_of(row), col, msg) for row, col, msg in check_incidents(incidents.frame)]
+    if fatal:
+        raise InputProblems(fatal)
+    return sources, reports, incidents
 
 
 def _validate_output(frame: pd.DataFrame, path: Path) -> None:
@@ -120,7 +133,7 @@ def sha256(data: bytes) -> str:
 def datapackage_bytes(ref: Reference, inputs: list[CsvFile], out: Path, data: bytes) -> bytes:
     """The Frictionless data package describing `seizures.csv` (deterministic)."""
     fx_sources = ref.fx_sources
-    input_files = [(f.path, f.path.read_bytes()) for f in inputs] + [(p, p.read_bytes()) for p in ref.paths.values()]
+    input_files = [(f.path, f.path.read_bytes()) for f in inputs if f is not None] + [(p, p.read_bytes()) for p in ref.paths.values()]
     package = {
         "profile": "tabular-data-package",
         "name": "nk-drug-seizures",

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a data problem (or `check` found a difference),
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -46,7 +47,23 @@ def make_parser() -> argparse.ArgumentParser:
                                    "Exit 1 and say what differs when they are stale.")
     _paths(p)
     p.set_defaults(func=cmd_check)
+
+    # Commands that live in modules of their own: each module has HELP,
+    # DESCRIPTION, add_arguments(parser) and run(args) -> exit code.
+    for name, module_name in PLUGINS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name != module_name:
+                raise
+            continue
+        p = sub.add_parser(name, help=module.HELP, description=module.DESCRIPTION)
+        module.add_arguments(p)
+        p.set_defaults(func=module.run)
     return parser
+
+
+PLUGINS = {"extract": "etl.extract", "synth": "etl.synth", "bench": "etl.bench"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,12 @@ class Column:
 COLUMNS: list[Column] = [
     Column("report_id", "string", "Identifier of the raw report row (data/raw/reports.csv) this row comes from."),
     Column("incident_id", "string", "Identifier shared by every report of the same seizure or price observation."),
+    Column("incident_scope", "string", "single (one seizure) or total (an operation or annual total that sums other incidents; never add it to its parts)."),
+    Column("incident_parts", "string", "For totals: the incident_ids it sums, space-separated, when they are in the data."),
+    Column("is_representative", "boolean", "True for the one report per incident and kind whose figure represents the incident (rule in the README)."),
+    Column("incident_reports", "integer", "Number of reports of the same kind describing this incident."),
+    Column("incident_kg_min", "number", "Smallest quantity_kg among the incident's reports of this kind (spread between sources).", "kg"),
+    Column("incident_kg_max", "number", "Largest quantity_kg among the incident's reports of this kind (spread between sources).", "kg"),
     Column("kind", "string", "seizure, price (a quoted market price per unit) or cash (money seized with the drugs, not their value)."),
     Column("date", "string", "Event date as an ISO partial date (YYYY, YYYY-MM or YYYY-MM-DD); empty when the source gives none."),
     Column("date_precision", "string", "day, month, year, or none when the event date is unknown."),
@@ -60,6 +66,7 @@ COLUMNS: list[Column] = [
     Column("nk_link", "string", "How the source ties the case to North Korea (vocabulary in data/reference/nk_links.csv)."),
     Column("arrests", "integer", "Number of people arrested or held, when the source says."),
     Column("source_id", "string", "Identifier of the source document (data/raw/sources.csv)."),
+    Column("source_type", "string", "official, press or secondary (data/reference/source_types.csv); used by the representative rule."),
     Column("source_outlet", "string", "Outlet that published the source document."),
     Column("source_via", "string", "Original outlet(s) the source document relays, if any."),
     Column("source_title", "string", "Title of the source document."),
@@ -69,4 +76,5 @@ COLUMNS: list[Column] = [
 ]
 
 NAMES = [c.name for c in COLUMNS]
+INCIDENT_DERIVED = ["incident_scope", "incident_parts", "is_representative", "incident_reports", "incident_kg_min", "incident_kg_max"]
 BY_NAME = {c.name: c for c in COLUMNS}

@@ -18,7 +18,7 @@ import pycountry
 
 from etl import units
 from etl.amounts import NUMBER, parse_amounts
-from etl.columns import COLUMNS, NAMES
+from etl.columns import COLUMNS, INCIDENT_DERIVED, NAMES
 from etl.reference import BASE_CURRENCY, Reference
 
 REPORT_COLUMNS = [
@@ -26,7 +26,8 @@ REPORT_COLUMNS = [
     "quantity", "value", "currency", "usd_stated", "stated_rate", "nk_link", "arrests", "notes",
 ]
 SOURCE_COLUMNS = ["source_id", "outlet", "title", "published", "url", "via"]
-SOURCE_OPTIONAL = ("notes",)
+SOURCE_OPTIONAL = ("source_type", "notes")
+SOURCE_TYPES = ("official", "press", "secondary")
 KINDS = ("seizure", "price", "cash")
 USD_CHECK_TOLERANCE_PCT = 5.0
 MAX_LENGTH = {"notes": 2000, "title": 500}
@@ -277,6 +278,7 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
         "nk_link": raw["nk_link"],
         "arrests": arrests.where(~bad_arrests).astype("Int64"),
         "source_id": raw["source_id"],
+        "source_type": raw["source_id"].map(src["source_type"].to_dict()) if "source_type" in src else "",
         "source_outlet": raw["source_id"].map(src["outlet"].to_dict()),
         "source_via": raw["source_id"].map(src["via"].to_dict()),
         "source_title": raw["source_id"].map(src["title"].to_dict()),
@@ -285,11 +287,13 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
         "notes": raw["notes"],
     })
     for column in COLUMNS:
+        if column.name in INCIDENT_DERIVED:
+            continue
         if column.type == "number":
             out[column.name] = pd.to_numeric(out[column.name]).astype("float64")
         elif column.type == "string":
             out[column.name] = out[column.name].astype("string").fillna("")
-    assert list(out.columns) == NAMES, "normalise() and etl.columns disagree"
+    assert list(out.columns) == [x for x in NAMES if x not in INCIDENT_DERIVED], "normalise() and etl.columns disagree"
     problems = sorted(c.problems, key=lambda p: (p.row, REPORT_COLUMNS.index(p.column) if p.column in REPORT_COLUMNS else 99))
     return Result(out, problems)
 
@@ -305,6 +309,9 @@ def validate_sources(sources: pd.DataFrame) -> list[RowProblem]:
     for col in SOURCE_COLUMNS + [x for x in SOURCE_OPTIONAL if x in sources.columns]:
         limit = MAX_LENGTH.get(col, DEFAULT_MAX_LENGTH)
         c.flag(sources[col].str.len() > limit, col, lambda i, col=col: f"is {len(sources[col].iat[i]):,} characters long (limit {limit:,})")
+    if "source_type" in sources.columns:
+        st = sources["source_type"]
+        c.flag(~st.isin(SOURCE_TYPES), "source_type", lambda i: f"source_type must be one of {', '.join(SOURCE_TYPES)}, not {st.iat[i]!r}")
     pub = sources["published"]
     d = _dates(pub)
     full_date = pub.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False)

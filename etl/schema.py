@@ -11,6 +11,9 @@ from etl.columns import COLUMNS
 _DTYPES = {"string": "string", "number": "float64", "integer": "Int64", "boolean": bool}
 
 _CHECKS = {
+    "incident_scope": [pa.Check.isin(["single", "total"])],
+    "incident_reports": [pa.Check.ge(1)],
+    "source_type": [pa.Check.isin(["official", "press", "secondary", ""])],
     "kind": [pa.Check.isin(["seizure", "price", "cash"])],
     "date_precision": [pa.Check.isin(["day", "month", "year", "none"])],
     "lat": [pa.Check.in_range(-90, 90)],
