@@ -216,7 +216,7 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     rate_m = raw["stated_rate"].str.extract(RATE_FORM)
     has_r = raw["stated_rate"] != ""
     c.flag(has_r & rate_m["n"].isna(), "stated_rate", lambda i: f"cannot read {raw['stated_rate'].iat[i]!r} as an exchange rate (write it like 'US$1=W1,117')")
-    stated_rate = pd.to_numeric(rate_m["n"].str.replace(",", "", regex=False), errors="coerce")
+    stated_rate = pd.to_numeric(rate_m["n"].str.replace(",", "", regex=False), errors="coerce").astype("float64")
     c.flag(has_r & (stated_rate <= 0).fillna(False), "stated_rate", "the rate must be positive")
     reference_usd = stated_usd.fillna(amount / stated_rate.where(stated_rate > 0))
     check_pct = (usd / reference_usd - 1) * 100
