@@ -1,0 +1,105 @@
+"""Currency conversion with the fixed annual tables, and constant dollars with CPI-U."""
+import math
+
+import pytest
+
+from etl_helpers import cpi, cpi_base_year, fx_rate, messages, normalise_one
+
+
+def test_busan_case_matches_the_documents_own_rate():
+    """5.95 kg, W19.8 billion in February 2011, with the article's US$1=W1,117."""
+    row, problems = normalise_one(quantity="5.95 kg", value="W19.8 billion", currency="KRW", stated_rate="US$1=W1,117")
+    assert messages(problems) == []
+    expected = 19.8e9 / fx_rate("KRW", 2011)
+    assert row["value_usd"] == pytest.approx(expected, abs=0.01)
+    assert 17.8e6 < row["value_usd"] < 18.0e6
+    documents_own = 19.8e9 / 1117
+    assert abs(row["value_usd"] / documents_own - 1) < 0.01
+    assert row["usd_check_pct"] == pytest.approx(round((expected / documents_own - 1) * 100, 2))
+    assert row["stated_lcu_per_usd"] == 1117
+    assert row["fx_year"] == 2011 and row["fx_year_basis"] == "event"
+    assert row["implied_usd_per_kg"] == pytest.approx(expected / 5.95, abs=0.01)
+
+
+def test_peso_price_per_kilo():
+    row, problems = normalise_one(kind="price", country="PH", place="", event_date="2011", quantity="",
+                                  value="3 million pesos per kilo", currency="PHP", usd_stated="US$68,000")
+    assert messages(problems) == []
+    assert row["price_usd_per_kg"] == pytest.approx(3e6 / fx_rate("PHP", 2011), abs=0.01)
+    assert 68_500 < row["price_usd_per_kg"] < 69_500  # near US$69,000 per kg at the 2011 average
+    assert row["usd_check_pct"] == pytest.approx(round((3e6 / fx_rate("PHP", 2011) / 68_000 - 1) * 100, 2))
+
+
+def test_price_per_gram_becomes_per_kilogram():
+    row, problems = normalise_one(kind="price", country="KP", place="", event_date="2011", value="$15 per gram", currency="USD")
+    assert messages(problems) == []
+    assert row["price_usd_per_kg"] == 15_000
+    assert row["value_usd"] == 15_000 and row["fx_lcu_per_usd"] == 1
+
+
+def test_price_range_keeps_bounds():
+    row, _ = normalise_one(kind="price", country="PH", place="", event_date="2008", value="6-8 million pesos per kilo", currency="PHP")
+    rate = fx_rate("PHP", 2008)
+    assert row["value_usd_low"] == pytest.approx(6e6 / rate, abs=0.01)
+    assert row["value_usd_high"] == pytest.approx(8e6 / rate, abs=0.01)
+    assert row["price_usd_per_kg"] == pytest.approx(7e6 / rate, abs=0.01)
+
+
+def test_constant_dollars_use_cpi_of_the_base_year():
+    row, _ = normalise_one(value="US$100 million", currency="USD", event_date="2008-05-28", country="PH", place="Subic Bay", quantity="700 kg")
+    base = cpi_base_year()
+    assert row["value_usd_const"] == pytest.approx(1e8 * cpi(base) / cpi(2008), abs=0.01)
+    assert row["implied_usd_per_kg_const"] == pytest.approx(1e8 / 700 * cpi(base) / cpi(2008), abs=0.01)
+
+
+def test_cash_with_stated_usd_equivalent():
+    row, problems = normalise_one(kind="cash", source_id="nkew-2011-06-04", country="CN", place="Dandong", event_date="2011-06", value="150,000 yuan", currency="CNY", usd_stated="$23,150")
+    assert messages(problems) == []
+    assert row["value_usd"] == pytest.approx(150_000 / fx_rate("CNY", 2011), abs=0.01)
+    assert row["usd_stated_amount"] == 23_150
+    assert math.isnan(row["implied_usd_per_kg"])  # cash is not the value of the drugs
+
+
+def test_publication_year_is_used_when_the_event_date_is_unknown():
+    row, problems = normalise_one(event_date="", value="W1 billion", currency="KRW")
+    assert messages(problems) == []
+    assert row["fx_year"] == 2011 and row["fx_year_basis"] == "published"  # source published 2011-02-07
+    assert row["value_usd"] == pytest.approx(1e9 / fx_rate("KRW", 2011), abs=0.01)
+    assert row["date_precision"] == "none" and row["date"] == ""
+
+
+@pytest.mark.parametrize(
+    "cells, message",
+    [
+        ({"value": "5 million", "currency": "XYZ"}, "currency: unknown currency 'XYZ' (use an ISO 4217 code, e.g. KRW)"),
+        ({"value": "5 million", "currency": "GBP"}, "currency: no exchange rate for GBP in 2011 (data/reference/fx_annual_lcu_per_usd.csv has no GBP rates)"),
+        ({"value": "W5 million", "currency": "KRW", "event_date": "1965"}, "currency: no exchange rate for KRW in 1965 (data/reference/fx_annual_lcu_per_usd.csv covers KRW 1970-2025)"),
+        ({"value": "5 million pesos", "currency": "KRW"}, "currency: KRW contradicts the currency word 'pesos' in the value (it means MXN or PHP)"),
+        ({"value": "W5 million", "currency": "PHP"}, "currency: PHP contradicts the currency symbol 'W' in the value (it means KPW or KRW)"),
+        ({"value": "5 million bricks", "currency": "KRW"}, "value: cannot read '5 million bricks' as money: unknown currency word 'bricks'"),
+        ({"value": "W5 million", "currency": ""}, "currency: is empty but the row has a value"),
+        ({"value": "$15 per gram", "currency": "USD"}, "value: '$15 per gram' is a price per unit; use kind 'price'"),
+        ({"kind": "price", "value": "$15", "currency": "USD"}, "value: a price needs a unit it is quoted per ('per kilo', 'a gram'): '$15'"),
+        ({"value": "W5 million", "currency": "KRW", "usd_stated": "W3 million"}, "usd_stated: 'W3 million' is not in US dollars"),
+        ({"value": "W5 million", "currency": "KRW", "stated_rate": "about a thousand"}, "stated_rate: cannot read 'about a thousand' as an exchange rate (write it like 'US$1=W1,117')"),
+    ],
+)
+def test_money_errors(cells, message):
+    _, problems = normalise_one(**cells)
+    assert message in messages(problems)
+
+
+def test_kpw_has_no_rate_so_it_is_an_error_not_a_factor_of_one():
+    _, problems = normalise_one(value="W5 million", currency="KPW")
+    assert messages(problems) == ["currency: no exchange rate for KPW in 2011 (data/reference/fx_annual_lcu_per_usd.csv has no KPW rates)"]
+
+
+def test_disagreement_with_the_stated_usd_is_a_warning_with_both_numbers():
+    row, problems = normalise_one(value="W19.8 billion", currency="KRW", usd_stated="US$25 million")
+    assert messages(problems) == []
+    ours = 19.8e9 / fx_rate("KRW", 2011)
+    pct = (ours / 25e6 - 1) * 100
+    assert messages(problems, "warning") == [
+        f"usd_stated: our conversion gives US${ours:,.0f} but the source says US$25,000,000 ({pct:+.1f}%, tolerance 5%)"
+    ]
+    assert row["value_usd"] == pytest.approx(ours, abs=0.01)  # the row is kept
