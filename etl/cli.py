@@ -79,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     except EtlError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except OSError as err:
+        print(f"error: cannot write the outputs ({err}); the previous files are unchanged", file=sys.stderr)
+        return 1
 
 
 def cmd_build(args) -> int:
