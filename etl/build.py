@@ -56,7 +56,7 @@ def build(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejec
     ref = load_reference(reference)
     sources, reports, incidents = _read_inputs(raw)
 
-    result = normalise(reports.frame, sources.frame, ref, today=today)
+    result = normalise(reports.frame, sources.frame, ref, today=today, line_of=reports.line_of)
     if incidents is not None:
         unknown = ~reports.frame["incident_id"].isin(incidents.frame["incident_id"]) & (reports.frame["incident_id"] != "")
         result.problems += [
@@ -122,7 +122,7 @@ def _rejects_bytes(reports: CsvFile, rejected, problems) -> bytes:
             reasons.setdefault(p.row, []).append(f"{p.column}: {p.message}")
     frame = reports.original.iloc[rejected].copy()
     frame.insert(0, "line", [reports.line_of(int(i)) for i in rejected])
-    frame["reasons"] = ["; ".join(reasons[int(i)]) for i in rejected]
+    frame["reasons"] = [" | ".join(reasons[int(i)]) for i in rejected]
     return csv_bytes(frame)
 
 

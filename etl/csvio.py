@@ -53,11 +53,11 @@ def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str,
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
+        line, column = _locate_byte(raw, err.start)
         byte = raw[err.start : err.start + 1].hex()
-        return None, [Problem(display, line, "-", f"file is not UTF-8 (byte 0x{byte}); save it as UTF-8")]
+        return None, [Problem(display, line, column, f"file is not UTF-8 (byte 0x{byte}); save it as UTF-8")]
     if not text.strip():
-        return None, [Problem(display, 0, "-", "file is empty: expected a header line with the columns " + ", ".join(expected))]
+        return None, [Problem(display, 1, "-", "file is empty: expected a header line with the columns " + ", ".join(expected))]
     frame = pd.read_csv(io.StringIO(text, newline=""), dtype="string", keep_default_na=False, na_filter=False, skip_blank_lines=True)
     header = list(frame.columns)
     problems = []
@@ -70,10 +70,20 @@ def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str,
     if len(set(header)) != len(header):
         problems.append(Problem(display, 1, "-", "duplicate column names in the header"))
     if not problems and frame.empty:
-        problems.append(Problem(display, 0, "-", "file has a header but no rows"))
+        problems.append(Problem(display, 1, "-", "file has a header but no rows"))
     if problems:
         return None, problems
     return CsvFile(path, display, text, frame.astype("string")), []
+
+
+def _locate_byte(raw: bytes, offset: int) -> tuple[int, str]:
+    """Line number and column name of the byte at `offset` (the file read as Latin-1 for this)."""
+    line = raw[:offset].count(b"\n") + 1
+    start = raw.rfind(b"\n", 0, offset) + 1
+    header = next(csv.reader([raw.split(b"\n", 1)[0].decode("latin-1").lstrip("\ufeff").rstrip("\r")]), [])
+    fields_before = next(csv.reader([raw[start:offset].decode("latin-1")]), [""])
+    index = len(fields_before) - 1
+    return line, header[index] if 0 <= index < len(header) else "-"
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:

@@ -74,8 +74,12 @@ class _Collector:
             self.problems.append(RowProblem(int(row), column, text, severity))
 
 
-def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, today: dt.date | None = None) -> Result:
-    """Normalise `reports` (all-text columns of reports.csv) against `sources` and `ref`."""
+def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, today: dt.date | None = None,
+              line_of=lambda row: row + 2) -> Result:
+    """Normalise `reports` (all-text columns of reports.csv) against `sources` and `ref`.
+
+    `line_of(row)` gives the file line of a row, used in messages that point at another row.
+    """
     today = today or dt.date.today()
     r = reports.reset_index(drop=True)
     c = _Collector(r)
@@ -93,7 +97,7 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     # Identity and sources
     dup = raw["report_id"].duplicated(keep="first") & (raw["report_id"] != "")
     first_row = {rid: i for i, rid in reversed(list(enumerate(raw["report_id"])))}
-    c.flag(dup, "report_id", lambda i: f"duplicate report_id {raw['report_id'].iat[i]!r} (first used on data row {first_row[raw['report_id'].iat[i]] + 1})")
+    c.flag(dup, "report_id", lambda i: f"duplicate report_id {raw['report_id'].iat[i]!r} (first used on line {line_of(first_row[raw['report_id'].iat[i]])})")
     src = sources.set_index("source_id")
     known_source = raw["source_id"].isin(src.index)
     c.flag(~known_source & (raw["source_id"] != ""), "source_id", lambda i: f"source_id {raw['source_id'].iat[i]!r} is not in sources.csv")
@@ -114,8 +118,9 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     c.flag(future, "event_date", lambda i: f"date {raw['event_date'].iat[i]!r} is in the future")
     after_pub = ok_date & ~future & ~pub["invalid"] & (published != "") & (date["start"] > pub["start"])
     c.flag(after_pub, "event_date", lambda i: f"date {raw['event_date'].iat[i]!r} is after the source's publication date {published.iat[i]}")
-    year = date["year"].where(ok_date)
-    fx_year = year.fillna(pub["year"].where(~pub["invalid"] & (published != "")))
+    year = date["year"].where(ok_date & ~future & ~after_pub)
+    pub_year = pub["year"].where(~pub["invalid"] & (published != ""))
+    fx_year = year.where(has_date, pub_year)  # the publication year only when no event date is given
     fx_basis = pd.Series(np.where(year.notna(), "event", np.where(fx_year.notna(), "published", "")), dtype="string")
 
     # Where
@@ -190,7 +195,7 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     amount_high = v["high"] / per_factor
 
     # Exchange rates and CPI: one join each
-    c.flag(has_v & fx_year.isna() & ~(has_date & date["invalid"]), "event_date",
+    c.flag(has_v & fx_year.isna() & ~has_date, "event_date",
            "no year to convert the value: the event date and the source's publication date are both empty")
     rate = _rates(cur, fx_year, ref)
     need_rate = v_ok & known_cur & fx_year.notna()
@@ -348,7 +353,9 @@ def _one_date(text: str):
 def _lookup(keys: pd.Series, table: dict) -> pd.Series:
     """Look keys up in `table` via factorize; missing keys give NA."""
     codes, uniques = pd.factorize(keys.fillna(""), sort=False)
-    values = np.array([table.get(u) for u in uniques] + [None], dtype=object)
+    values = np.empty(len(uniques) + 1, dtype=object)  # filled one by one: numpy would unpack tuples
+    for i, key in enumerate(uniques):
+        values[i] = table.get(key)
     return pd.Series(values[codes], index=keys.index, dtype=object)
 
 

@@ -62,7 +62,7 @@ def test_pint_traps_are_real():
                    "write 'tons [metric]', 'tons [short]' or 'tons [long]'"),
         ("1 ton", "quantity: cannot read '1 ton' as a mass: a bare 'tons' may be metric, short (US) or long; "
                   "write 'tons [metric]', 'tons [short]' or 'tons [long]'"),
-        ("3 bricks", "quantity: cannot read '3 bricks' as a mass: unknown unit 'bricks'"),
+        ("3 sacks", "quantity: cannot read '3 sacks' as a mass: unknown unit 'sacks'"),
         ("5 seconds", "quantity: cannot read '5 seconds' as a mass: unknown unit 'seconds'"),
         ("12", "quantity: cannot read '12' as a mass: no unit"),
         ("$5 million", "quantity: cannot read '$5 million' as a mass: it is money"),
