@@ -1,0 +1,38 @@
+"""The README and the data dictionary stay true to the code and the data."""
+import csv
+import re
+
+from etl.cli import make_parser
+from etl.columns import COLUMNS
+from etl_helpers import REFERENCE, ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_documents_every_output_column():
+    documented = set(re.findall(r"^\| `([a-z_0-9]+)` \|", README, flags=re.M))
+    missing = [c.name for c in COLUMNS if c.name not in documented]
+    assert missing == []
+
+
+def test_readme_shows_the_two_commands_and_ci_runs_the_test_command():
+    assert "make run" in README and "make test" in README
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_mentions_every_cli_command_and_option():
+    parser = make_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, subparser in sub.choices.items():
+        assert f"python -m etl {name}" in README, name
+        for action in subparser._actions:
+            for flag in action.option_strings:
+                if flag.startswith("--") and flag != "--help":
+                    assert flag in README, f"{name} {flag}"
+
+
+def test_readme_nk_link_vocabulary_matches_the_reference_table():
+    with open(REFERENCE / "nk_links.csv", newline="") as fh:
+        codes = [r["code"] for r in csv.DictReader(fh)]
+    section = README.split("### `nk_link` vocabulary")[1].split("\n## ")[0]
+    assert re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M) == codes
