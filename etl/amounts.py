@@ -92,7 +92,7 @@ class Grammar:
 # Markers written in front of a number ("US$100", "W19.8", "₱3"). Kept here as
 # well as in currency_markers.csv because the grammar needs them to split
 # "W19.8" into marker and number; which currencies they stand for is data.
-PREFIX_MARKERS = ["US$", "U.S.$", "A$", "AU$", "AUD$", "HK$", "NT$", "T$", "$", "₩", "W", "¥", "Y", "₱", "P", "€", "RMB", "USD", "AUD"]
+PREFIX_MARKERS = ["US$", "U.S.$", "U.S. $", "A$", "AU$", "AUD$", "HK$", "NT$", "T$", "$", "₩", "W", "¥", "Y", "₱", "P", "€", "RMB", "USD", "AUD", "dollars"]
 DEFAULT_GRAMMAR = Grammar.build(PREFIX_MARKERS)
 
 COLUMNS = ["low", "high", "point", "approximate", "qualifier", "bound", "marker", "unit", "per", "error"]
