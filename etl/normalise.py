@@ -96,8 +96,9 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
 
     # Identity and sources
     dup = raw["report_id"].duplicated(keep="first") & (raw["report_id"] != "")
-    first_row = {rid: i for i, rid in reversed(list(enumerate(raw["report_id"])))}
-    c.flag(dup, "report_id", lambda i: f"duplicate report_id {raw['report_id'].iat[i]!r} (first used on line {line_of(first_row[raw['report_id'].iat[i]])})")
+    if dup.any():
+        first_row = raw["report_id"].reset_index().drop_duplicates("report_id").set_index("report_id")["index"]
+        c.flag(dup, "report_id", lambda i: f"duplicate report_id {raw['report_id'].iat[i]!r} (first used on line {line_of(int(first_row[raw['report_id'].iat[i]]))})")
     src = sources.set_index("source_id")
     known_source = raw["source_id"].isin(src.index)
     c.flag(~known_source & (raw["source_id"] != ""), "source_id", lambda i: f"source_id {raw['source_id'].iat[i]!r} is not in sources.csv")
@@ -126,13 +127,14 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     # Where
     country_ok = raw["country"].isin(COUNTRIES)
     c.flag(~country_ok & (raw["country"] != ""), "country", lambda i: f"unknown country code {raw['country'].iat[i]!r} (use ISO 3166-1 alpha-2, e.g. KR)")
-    keys = list(zip(raw["country"], raw["place"]))
-    place_hit = [ref.places.get(k) for k in keys]
-    no_place = np.array([h is None for h in place_hit]) & country_ok.to_numpy()
+    place_key = raw["country"] + "\x1f" + raw["place"]
+    place_table = {f"{country}\x1f{place}": hit for (country, place), hit in ref.places.items()}
+    place_hit = _lookup(place_key, place_table)
+    no_place = place_hit.isna() & country_ok
     c.flag(no_place, "place", lambda i: f"place {raw['place'].iat[i]!r} in {raw['country'].iat[i]} is not in data/reference/places.csv")
-    lat = pd.Series([h[0] if h else np.nan for h in place_hit], dtype="float64")
-    lon = pd.Series([h[1] if h else np.nan for h in place_hit], dtype="float64")
-    precision = pd.Series([h[2] if h else pd.NA for h in place_hit], dtype="string")
+    lat = _lookup(place_key, {k: v[0] for k, v in place_table.items()}).astype("float64")
+    lon = _lookup(place_key, {k: v[1] for k, v in place_table.items()}).astype("float64")
+    precision = _lookup(place_key, {k: v[2] for k, v in place_table.items()}).astype("string")
 
     # Drug
     drug = _lookup(raw["drug"].str.lower(), ref.drugs)
@@ -360,17 +362,19 @@ def _lookup(keys: pd.Series, table: dict) -> pd.Series:
 
 
 def _contains(sets: pd.Series, items: pd.Series) -> pd.Series:
-    """Element-wise `item in set` for a Series of frozensets (NA set -> False)."""
-    pairs = pd.DataFrame({"s": sets, "i": items})
-    codes, uniques = pd.factorize(pd.Series(list(zip(pairs["s"], pairs["i"])), index=sets.index), sort=False)
-    answers = np.array([isinstance(s, frozenset) and i in s for s, i in uniques] + [False], dtype=bool)
-    return pd.Series(answers[codes], index=sets.index)
+    """Element-wise `item in set` for a Series of frozensets (NA set -> False), per distinct pair."""
+    set_codes, set_uniques = pd.factorize(sets, sort=False)
+    item_codes, item_uniques = pd.factorize(items.astype("string").fillna(""), sort=False)
+    answer = np.zeros((len(set_uniques) + 1, len(item_uniques) + 1), dtype=bool)
+    for i, allowed in enumerate(set_uniques):
+        for j, item in enumerate(item_uniques):
+            answer[i, j] = isinstance(allowed, frozenset) and item in allowed
+    return pd.Series(answer[set_codes, item_codes], index=sets.index)
 
 
 def _unit_columns(spellings: pd.Series, ref: Reference) -> tuple[pd.Series, pd.Series]:
-    info = _lookup(spellings, ref.units)
-    pint_unit = pd.Series([x[0] if isinstance(x, tuple) else pd.NA for x in info], index=spellings.index, dtype="string")
-    unit_kind = pd.Series([x[1] if isinstance(x, tuple) else pd.NA for x in info], index=spellings.index, dtype="string")
+    pint_unit = _lookup(spellings, {k: v[0] for k, v in ref.units.items()}).astype("string")
+    unit_kind = _lookup(spellings, {k: v[1] for k, v in ref.units.items()}).astype("string")
     return pint_unit, unit_kind
 
 
