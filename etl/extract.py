@@ -1,0 +1,735 @@
+"""Draft reports from article text, for a curator to confirm.
+
+`extract(text, ref, published=..., outlet_country=..., source_id=...)` finds
+every mass, count, value and price in a news story, pairs a quantity with
+the value of the same seizure when the sentence ties them ("700 kg ...
+worth US$100 million"), dates each figure against the publication date, and
+returns draft rows in the reports.csv columns plus `import` (yes/no),
+`char_start`, `char_end`, `sentence` and `confidence`. Figures that are not
+seizures or prices (exchange rates, fines, budgets, market estimates, prices
+of equipment) come back with import = no and the reason in `notes`.
+
+Amounts are read with the ETL's own grammar and tables (`etl.extract_scan`),
+so every quantity and value cell is text that `etl.amounts.parse_amount`
+reads to the same number. Nothing here writes to data/.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from etl.extract_dates import POST_DATE_LINE, FoundDate, date_of_line, find_dates, shift_year
+from etl.extract_scan import Figure, Lexicon, check_canonical, lexicon, scan
+from etl.normalise import REPORT_COLUMNS
+from etl.reference import Reference, load_reference
+
+REVIEW_COLUMNS = ["import", "char_start", "char_end", "sentence", "confidence"]
+OUTPUT_COLUMNS = REPORT_COLUMNS + REVIEW_COLUMNS
+
+HELP = "draft reports.csv rows from the text of a news article, for a curator to confirm"
+DESCRIPTION = (
+    "Read an article (a file, or standard input) and print draft rows in the reports.csv columns, plus "
+    "import (yes/no), char_start, char_end, sentence and confidence, as CSV on standard output. Quantities "
+    "and values are written so that the ETL parser reads them; every guess is said in notes. Nothing in "
+    "data/ is changed. With --evaluate, run on the seed documents and print recall and precision against "
+    "data/raw/reports.csv."
+)
+
+# ---------------------------------------------------------------------------
+# Words that tie a figure to a role
+# ---------------------------------------------------------------------------
+TIE_BEFORE = re.compile(
+    r"(?:\bworth|\bvalued\s+at|\bvalue\s+of|\bvalued|\bvalue\s+(?:is|was|at)|\bestimated\s+at|\bpriced\s+at)\s*(?:of\s+)?$", re.I)
+TIE_AFTER = re.compile(r"^\s*(?:['’]s\s+|-)?worth\s+of\b", re.I)
+CASH = re.compile(r"\bcash\b|\bcarr(?:y|ying|ied)\b|\bwith\s+them\b|\bbanknotes\b|\bmoney\b", re.I)
+PRICE_CUE = re.compile(r"\bcosts?\b|\bsells?\b|\bsold\b|\bfetch(?:es|ed)?\b|\bprices?\b|\bpriced\b|\bgoes\s+for\b|\btrades?\s+for\b", re.I)
+NOT_SEIZURE = [
+    (re.compile(r"\bfin(?:e|ed|es)\b|\bpenalt(?:y|ies)\b|\bbail\b", re.I), "a fine or penalty"),
+    (re.compile(r"\bbudgets?\b|\bspent\b|\bspend(?:s|ing)?\b|\binvest(?:ed|ment|s)?\b|\bfund(?:s|ed|ing)\b|\baid\b|\bgrants?\b",
+                re.I), "spending or a budget"),
+    (re.compile(r"\bmarket\b|\bindustry\b|\brevenues?\b|\bturnover\b|\bearn(?:s|ed|ing|ings)?\b|\bincome\b|\bprofits?\b"
+                r"|\bexports?\b|\bGDP\b", re.I), "an estimate of a market, trade or earnings"),
+    (re.compile(r"\bdevices?\b|\bequipment\b|\bmachine(?:s|ry)?\b|\bpresses\b|\bapparatus\b|\btools?\b", re.I),
+     "the price of equipment"),
+    (re.compile(r"\bsalar(?:y|ies)\b|\bwages?\b|\bbribes?\b|\brewards?\b|\bransom\b", re.I), "wages, bribes or rewards"),
+]
+NOT_SEIZURE_MASS = [
+    (re.compile(r"\bproduc(?:e|es|ed|tion|ing)\b|\bcapacity\b|\bconsum(?:e|es|ed|ption)\b|\bannual(?:ly)?\b", re.I),
+     "a production or consumption estimate"),
+]
+SEIZURE_CUE = re.compile(
+    r"\bseiz(?:e|ed|es|ing|ure|ures)\b|\bconfiscat\w*|\bintercept\w*|\brecover\w*|\bfound\b|\bdiscover\w*|\bcaught\b"
+    r"|\bhaul\b|\bbust\w*|\bsmuggl\w*|\btraffick\w*|\barrest\w*|\bdetain\w*|\bcarr(?:y|ying|ied)\b|\bhidden\b|\bhid\b"
+    r"|\bpossession\b|\bimpound\w*|\bshipment\b|\bconsignment\b|\bluggage\b|\btransport\w*|\bpolice\b|\bcustoms\b", re.I)
+ARREST_WORDS = r"(?:South\s+Korean|North\s+Korean|Korean|people|persons|suspects|men|women|nationals|citizens|individuals|members|crew|smugglers|North\s+Koreans|South\s+Koreans|Koreans|Chinese|Japanese|foreigners)"
+ARREST_VERBS = r"(?:arrested|detained|held|caught|apprehended|charged|taken\s+into\s+custody)"
+SMALL_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_N = rf"(?P<n>\d{{1,4}}|{'|'.join(SMALL_NUMBERS)})"
+ARRESTS = [
+    re.compile(rf"\b{_N}\s+(?:[\w-]+\s+){{0,2}}?{ARREST_WORDS}\s+and\s+{_N.replace('<n>', '<m>')}\s+(?:[\w-]+\s+){{0,2}}?{ARREST_WORDS}\s+"
+               rf"(?:were|have\s+been|had\s+been)\s+{ARREST_VERBS}", re.I),
+    re.compile(rf"\b{_N}\s+(?:[\w-]+\s+){{0,3}}?{ARREST_WORDS}\b(?:\s+\w+){{0,4}}?\s+(?:were|was|have\s+been|had\s+been|are)\s+{ARREST_VERBS}", re.I),
+    re.compile(rf"\b{ARREST_VERBS}\s+(?:the\s+)?{_N}\s+(?:[\w-]+\s+){{0,3}}?{ARREST_WORDS}\b", re.I),
+    re.compile(rf"\bamong\s+the\s+{_N}\s+{ARREST_WORDS}\s+{ARREST_VERBS}", re.I),
+    re.compile(rf"\b(?:the\s+)?{_N}\s+{ARREST_WORDS}\s+{ARREST_VERBS}", re.I),
+]
+# Exchange-rate statements: "US$1=W1,117", "1 dollar = 1,117 won", "1,117 won to the dollar".
+RATE_STATEMENTS = [
+    re.compile(r"(?:US\$|U\.S\.\s?\$|\$|USD\s?)\s?1\s*(?:=|equals|to)\s*(?P<marker>[₩W¥Y₱P€]|RMB\s?|HK\$|NT\$|A\$)?\s?"
+               r"(?P<n>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<word>won|yen|yuan|pesos|baht|euros?|renminbi))?", re.I),
+    re.compile(r"\b(?:one|1)\s+(?:US\s+|U\.S\.\s+)?dollars?\s*(?:=|equals|is\s+worth|to)\s*(?P<marker>[₩W¥Y₱P€])?\s?"
+               r"(?P<n>\d[\d,]*(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?", re.I),
+    re.compile(r"(?P<marker>[₩W¥Y₱P€])?(?P<n>\d[\d,]*(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?\s+"
+               r"(?:to|per|against)\s+(?:the|one|a|each|1)\s+(?:US\s+|U\.S\.\s+)?dollar\b", re.I),
+    re.compile(r"\bexchange\s+rate\s+of\s+(?P<marker>[₩W¥Y₱P€])?(?P<n>\d[\d,]*(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?", re.I),
+]
+COUNTRY_WORDS = {
+    "china": "CN", "chinese": "CN", "south korea": "KR", "south korean": "KR", "seoul": "KR", "japan": "JP",
+    "japanese": "JP", "philippines": "PH", "philippine": "PH", "filipino": "PH", "australia": "AU", "australian": "AU",
+    "taiwan": "TW", "taiwanese": "TW", "hong kong": "HK", "thailand": "TH", "thai": "TH", "egypt": "EG",
+    "egyptian": "EG", "india": "IN", "indian": "IN", "norway": "NO", "norwegian": "NO", "venezuela": "VE",
+    "venezuelan": "VE", "vietnam": "VN", "vietnamese": "VN", "russia": "RU", "russian": "RU", "mongolia": "MN",
+    "united states": "US", "american": "US", "germany": "DE", "german": "DE", "malaysia": "MY", "malaysian": "MY",
+    "indonesia": "ID", "indonesian": "ID", "singapore": "SG", "cambodia": "KH", "myanmar": "MM", "laos": "LA",
+    "new zealand": "NZ", "bulgaria": "BG", "turkey": "TR", "sweden": "SE", "swedish": "SE", "zambia": "ZM",
+    "macau": "MO", "north korea": "KP",
+}
+COUNTRY_NAMES = {  # names of countries and cities (not demonyms), for a last-resort country
+    "china", "south korea", "seoul", "japan", "philippines", "australia", "taiwan", "hong kong", "thailand", "egypt",
+    "india", "norway", "venezuela", "vietnam", "russia", "mongolia", "united states", "germany", "malaysia",
+    "indonesia", "singapore", "cambodia", "myanmar", "laos", "new zealand", "bulgaria", "turkey", "sweden", "zambia", "macau",
+}
+AUTHORITIES = r"(?:police|customs|authorities|border\s+(?:police|guards?|patrol)|coast\s+guard|prosecutors|navy|troops|officers|officials|agents)"
+DOLLAR_COUNTRIES = {"AU": "AUD", "HK": "HKD", "TW": "TWD", "US": "USD"}
+ABBREVIATIONS = {"u.s", "u.n", "u.k", "mr", "mrs", "ms", "dr", "st", "no", "gen", "lt", "col", "sgt", "jr", "sr", "co",
+                 "corp", "inc", "ltd", "vs", "approx", "e.g", "i.e", "a.m", "p.m", "jan", "feb", "mar", "apr", "jun",
+                 "jul", "aug", "sep", "sept", "oct", "nov", "dec", "rep", "sen", "gov", "prof", "fig", "est", "kg"}
+
+
+@dataclass
+class Sentence:
+    start: int
+    end: int
+    paragraph: int
+
+
+@dataclass
+class Draft:
+    kind: str
+    quantity: Figure | None = None
+    value: Figure | None = None
+    sentence: Sentence | None = None
+    importable: bool = True
+    notes: list[str] = field(default_factory=list)
+    confidence: float = 0.9
+    currency: str = ""
+    usd_stated: str = ""
+    stated_rate: str = ""
+    drug: str = ""
+    country: str = ""
+    place: str = ""
+    event_date: str = ""
+    arrests: str = ""
+    per_note: str = ""
+
+    @property
+    def span(self) -> tuple[int, int]:
+        figs = [f for f in (self.quantity, self.value) if f is not None]
+        return min(f.start for f in figs), max(f.end for f in figs)
+
+
+# ---------------------------------------------------------------------------
+# Text structure
+# ---------------------------------------------------------------------------
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentence]:
+    """Sentences of text[start:end]: paragraphs are lines; a sentence ends at . ! ? before a capital."""
+    end = len(text) if end is None else end
+    out: list[Sentence] = []
+    para = 0
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        s0 = start + line.start()
+        s1 = start + line.end()
+        if not line.group(0).strip():
+            continue
+        para += 1
+        cut = s0
+        for m in re.finditer(r"[.!?][\"”’')\]]*\s+(?=[\"“‘(]?[A-Z0-9])", text[s0:s1]):
+            stop = s0 + m.start()
+            word = re.search(r"([\w.]+)$", text[cut:stop + 1].rstrip(".!?\"”’')]"))
+            prev = (word.group(1) if word else "").lower()
+            if text[stop] == "." and (prev.rstrip(".") in ABBREVIATIONS or re.fullmatch(r"[a-z]", prev)):
+                continue
+            out.append(Sentence(cut, s0 + m.end(), para))
+            cut = s0 + m.end()
+        if cut < s1:
+            out.append(Sentence(cut, s1, para))
+    return out
+
+
+def split_posts(text: str) -> list[tuple[int, int, dt.date | None]]:
+    """Split a blog archive page on its post date lines ("Thursday, July 7th, 2011").
+
+    Each post runs from its title (the line before the date line) to the next
+    post's title; text before the first post is returned without a date.
+    """
+    dated = [m for m in POST_DATE_LINE.finditer(text) if re.match(r"\s*[A-Z][a-z]+day,", m.group(0))]
+    if not dated:
+        return [(0, len(text), None)]
+    starts = []
+    for m in dated:
+        before = text[:m.start()].rstrip("\n")
+        title = before.rfind("\n") + 1 if before else 0
+        starts.append((title, date_of_line(m)))
+    out = []
+    if starts[0][0] > 0:
+        out.append((0, starts[0][0], None))
+    for i, (s, d) in enumerate(starts):
+        e = starts[i + 1][0] if i + 1 < len(starts) else len(text)
+        out.append((s, e, d))
+    return out
+
+
+def guess_published(text: str) -> tuple[dt.date | None, str]:
+    """A publication date from a date line near the top of the text ("Date : October 10, 2011")."""
+    head = "\n".join(text.splitlines()[:15])
+    m = POST_DATE_LINE.search(head)
+    if not m:
+        return None, ""
+    return date_of_line(m), m.group(0).strip()
+
+
+# ---------------------------------------------------------------------------
+# The extractor
+# ---------------------------------------------------------------------------
+def extract(text: str, ref: Reference, published: dt.date | None = None, outlet_country: str | None = None,
+            source_id: str = "", posts: bool = False, source_ids: dict[dt.date, str] | None = None) -> pd.DataFrame:
+    """Draft rows for every figure in `text` (see the module docstring)."""
+    lex = lexicon(ref)
+    outlet_country = (outlet_country or "").upper() or None
+    segments = split_posts(text) if posts else [(0, len(text), published)]
+    drafts: list[tuple[Draft, str, dt.date | None]] = []
+    for start, end, pub in segments:
+        sid = source_id
+        if posts and source_ids is not None:
+            sid = source_ids.get(pub, "") if pub else ""
+        for d in _segment(text, start, end, pub, outlet_country, lex, ref):
+            drafts.append((d, sid, pub))
+    rows = [_row(i, d, text, sid, pub) for i, (d, sid, pub) in enumerate(drafts, start=1)]
+    frame = pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
+    return frame.astype({c: "string" for c in OUTPUT_COLUMNS if c not in ("char_start", "char_end", "confidence")})
+
+
+def _segment(text: str, start: int, end: int, pub: dt.date | None, outlet: str | None, lex: Lexicon,
+             ref: Reference) -> list[Draft]:
+    sentences = split_sentences(text, start, end)
+    figures = [_shift(f, start) for f in scan(text[start:end], lex, outlet)]
+    rates = _rates(text, start, end)
+    figures = [f for f in figures if not any(s <= f.start and f.end <= e for s, e, _ in rates)]
+    figures = _attach_brackets(text, figures, rates, lex)
+    drafts: list[Draft] = []
+    anchor_year: str | None = None  # latest absolute year, for "the same year" / "next year"
+    para_date: dict[int, tuple[str, str]] = {}
+    for sent in sentences:
+        s_text = text[sent.start:sent.end]
+        dates = find_dates(s_text, pub)
+        resolved: list[tuple[FoundDate, str]] = []
+        for d in dates:
+            if d.anaphor:
+                if anchor_year:
+                    value = anchor_year if d.anaphor == "same" else shift_year(anchor_year, 1)
+                    resolved.append((d, value))
+            elif d.value and not d.reporting:
+                resolved.append((d, d.value))
+        figs = [f for f in figures if sent.start <= f.start < sent.end]
+        sentence_drafts = _sentence(text, sent, figs, rates, lex, ref, outlet, pub)
+        for dr in sentence_drafts:
+            _date(dr, resolved, para_date.get(sent.paragraph), pub, sent)
+            _context(dr, text, sentences, sentences.index(sent), lex, ref)
+        drafts += sentence_drafts
+        if resolved:
+            last = resolved[-1]
+            para_date[sent.paragraph] = (last[1], last[0].text)
+            anchor_year = last[1][:4]
+    return _merge_duplicates(drafts, text)
+
+
+CONTEXT_SENTENCES = 4
+
+
+def _context(d: Draft, text: str, sentences: list[Sentence], i: int, lex: Lexicon, ref: Reference) -> None:
+    """Drug, country and place from up to CONTEXT_SENTENCES earlier sentences when the figure's own has none."""
+    earlier = sentences[max(0, i - CONTEXT_SENTENCES):i][::-1]
+    if not d.drug:
+        for s in earlier:
+            drug = _drug(text[s.start:s.end], lex, s.end - s.start)
+            if drug:
+                d.drug = drug
+                d.notes = [n for n in d.notes if n != "no drug named in the sentence"]
+                d.notes.append(f"drug '{drug}' from an earlier sentence")
+                break
+    if not d.country:
+        for s in earlier:
+            country, place = _where(text[s.start:s.end], ref, d.kind)
+            if country and country != "KP":
+                d.country, d.place = country, place
+                d.notes.append(f"country {country}{' and place ' + place if place else ''} from an earlier sentence")
+                d.confidence -= 0.05
+                break
+
+
+def _shift(f: Figure, by: int) -> Figure:
+    f.start += by
+    f.end += by
+    return f
+
+
+def _rates(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """Exchange-rate statements as (start, end, text in the form 'US$1=W1,117')."""
+    out: list[tuple[int, int, str]] = []
+    for pattern in RATE_STATEMENTS:
+        for m in pattern.finditer(text, start, end):
+            if any(m.start() < e and s < m.end() for s, e, _ in out):
+                continue
+            marker = (m["marker"] or "").strip()
+            word = m["word"] or ""
+            if not marker and not word:
+                continue
+            out.append((m.start(), m.end(), f"US$1={marker}{m['n']}" + (f" {word}" if word else "")))
+    return out
+
+
+def _attach_brackets(text: str, figures: list[Figure], rates, lex: Lexicon) -> list[Figure]:
+    """Fold "(1 lb)", "(US$68,000)" and "(US$1=W1,117)" into the figure before; read a following per unit."""
+    out: list[Figure] = []
+    skip: set[int] = set()
+    for i, f in enumerate(figures):
+        if i in skip:
+            continue
+        end = f.end
+        m = re.match(r"\s*\(\s*(?:about|around|approx\.?|roughly|some|or|nearly)?\s*", text[end:])
+        if m:
+            inner_start = end + m.end()
+            nxt = figures[i + 1] if i + 1 < len(figures) else None
+            if nxt is not None and nxt.start == inner_start:
+                close = re.match(r"\s*\)", text[nxt.end:])
+                if close:
+                    f.conversion = nxt
+                    skip.add(i + 1)
+                    end = nxt.end + close.end()
+            else:
+                for s, e, rate in rates:
+                    if s == inner_start:
+                        close = re.match(r"\s*\)", text[e:])
+                        if close:
+                            f.stated_rate = rate
+                            end = e + close.end()
+        if f.kind == "money":
+            p = lex.per.match(text, end)
+            if p:
+                f.per = p["per"]
+                f.per_span = (p.start("per"), p.end("per"))
+                end = p.end()
+        f.ext_end = end
+        out.append(f)
+    return out
+
+
+def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon, ref: Reference,
+              outlet: str | None, pub: dt.date | None) -> list[Draft]:
+    s_text = text[sent.start:sent.end]
+    drafts: list[Draft] = []
+    # "a gram of meth costs ...": the unit a price in this sentence is quoted per
+    per_phrase = None
+    if PRICE_CUE.search(s_text):
+        pm = re.search(rf"\b(?:a|an|one|per|each)\s+(?P<unit>{lex.unit_words})\s+of\s+(?:[\w'’-]+\s+){{0,3}}?(?P<drug>{lex.drug_words})\b",
+                       s_text, re.I)
+        if pm and lex.units.get(pm["unit"].lower(), ("", ""))[1] == "mass":
+            per_phrase = (pm["unit"], pm["drug"], sent.start + pm.start(), sent.start + pm.end())
+    masses: list[Draft] = []
+    for f in figs:
+        if f.kind == "money":
+            continue
+        if per_phrase and per_phrase[2] <= f.start < per_phrase[3]:
+            continue  # "a gram" in "a gram of meth costs": the price's unit, not a quantity
+        d = Draft(kind="seizure", quantity=f, sentence=sent)
+        after = text[f.ext_end:sent.end]
+        of = re.match(r"\s*of\s+((?:[\w'’-]+[\s,.;:]*){0,10})", after)
+        drug = None
+        if of:
+            dm = re.search(rf"\b({lex.drug_words})\b", of.group(1), re.I)
+            if dm:
+                drug = dm.group(1)
+            elif not re.match(r"(?:it|them|this|that|the\s+(?:drugs?|substance|narcotics?))\b", of.group(1), re.I):
+                if f.is_article:
+                    continue  # "a kilo of rice": not a quantity of anything we record
+                what = " ".join(of.group(1).split()[:3])
+                d.importable = False
+                d.notes.append(f"not a drug quantity ('of {what}')")
+        if f.kind == "count":
+            d.notes.append("a count, not a mass: kept as a count")
+        reason = _cue(NOT_SEIZURE_MASS, text, f, sent)
+        if reason and d.importable:
+            d.importable = False
+            d.notes.append(f"not a seizure: {reason}")
+        if d.importable and not SEIZURE_CUE.search(s_text):
+            d.confidence -= 0.2
+            d.notes.append("no seizure verb in the sentence")
+        d.drug = drug or _drug(s_text, lex, f.start - sent.start) or ""
+        masses.append(d)
+        drafts.append(d)
+    prices_per: dict[str, tuple[str, str]] = {}
+    for f in figs:
+        if f.kind != "money":
+            continue
+        before = text[sent.start:f.start]
+        after = text[f.ext_end:sent.end]
+        d = Draft(kind="seizure", value=f, sentence=sent)
+        if f.conversion is not None and f.conversion.kind == "money":
+            d.usd_stated = f.conversion.canonical
+        d.stated_rate = f.stated_rate
+        tie_before = TIE_BEFORE.search(before[-40:])
+        tie_after = TIE_AFTER.match(after)
+        reason = _cue(NOT_SEIZURE, text, f, sent)
+        per = f.per
+        if per is None and per_phrase and not tie_before and not tie_after:
+            per = per_phrase[0]
+            d.per_note = f"per {per} from '{text[per_phrase[2]:per_phrase[3]]}'"
+        if per is None and not tie_before and not tie_after:
+            key = f.iso or (f.marker or f.unit or "").lower()
+            if key in prices_per:
+                per = prices_per[key][0]
+                d.per_note = f"per {per} taken from '{prices_per[key][1]}' earlier in the sentence"
+                d.confidence -= 0.15
+        if per is not None:
+            d.kind = "price"
+            f.per = per
+            prices_per.setdefault(f.iso or (f.marker or f.unit or "").lower(), (per, text[f.start:f.ext_end]))
+            if lex.units.get(per.lower(), ("", ""))[1] != "mass":
+                d.importable = False
+                d.notes.append(f"a price per {per}: the ETL reads prices per unit of mass only")
+            if reason:
+                d.importable = False
+                d.notes.append(f"not a drug price: {reason}")
+            d.drug = (per_phrase[1] if per_phrase and d.per_note.startswith(f"per {per} from") else None) or _drug(s_text, lex, f.start - sent.start) or ""
+            if not d.drug:
+                d.confidence -= 0.2
+        elif tie_before or tie_after:
+            partner = _partner(masses, f, tie_after is not None)
+            if partner is not None:
+                partner.value = f
+                partner.usd_stated = d.usd_stated
+                partner.stated_rate = d.stated_rate
+                partner.notes += [n for n in d.notes]
+                continue
+            d.drug = _drug(s_text, lex, f.start - sent.start) or ""
+            d.notes.append("a value with no quantity")
+        elif reason:
+            d.importable = False
+            d.kind = "seizure"
+            d.notes.append(f"not a seizure or price: {reason}")
+            d.drug = _drug(s_text, lex, f.start - sent.start) or ""
+        elif CASH.search(text[max(sent.start, f.start - 60):min(sent.end, f.ext_end + 30)]):
+            d.kind = "cash"
+            d.drug = _drug(s_text, lex, f.start - sent.start) or ""
+            d.notes.append("money carried or held, not the value of the drugs")
+        else:
+            d.importable = False
+            d.notes.append("no word ties this amount to a seizure, a price or cash")
+            d.drug = _drug(s_text, lex, f.start - sent.start) or ""
+        drafts.append(d)
+    # Exchange-rate statements that are not attached to a value
+    for s, e, rate in rates:
+        if sent.start <= s < sent.end and not any(d.stated_rate == rate for d in drafts):
+            if any(f.stated_rate == rate for f in figs):
+                continue
+            d = Draft(kind="", sentence=sent, importable=False, stated_rate=rate)
+            d.notes.append(f"exchange-rate statement ({text[s:e]}), not a seizure or price")
+            d.__dict__["rate_span"] = (s, e)
+            drafts.append(d)
+    for d in drafts:
+        _fill(d, text, sent, lex, ref, outlet)
+    return drafts
+
+
+def _cue(cues, text: str, f: Figure, sent: Sentence) -> str | None:
+    window = text[max(sent.start, f.start - 80):min(sent.end, f.ext_end + 30)]
+    for pattern, reason in cues:
+        m = pattern.search(window)
+        if m:
+            return f"{reason} ('{m.group(0)}')"
+    return None
+
+
+def _partner(masses: list[Draft], money: Figure, after: bool) -> Draft | None:
+    free = [m for m in masses if m.value is None and m.importable]
+    before = [m for m in free if m.quantity.start < money.start]
+    if before and not after:
+        return before[-1]
+    later = [m for m in free if m.quantity.start > money.start]
+    if later:
+        return later[0]
+    return before[-1] if before else None
+
+
+GENERIC_DRUGS = {"drugs", "narcotics"}
+
+
+def _drug(s_text: str, lex: Lexicon, at: int) -> str | None:
+    found = [(m.start(), m.group(1)) for m in re.finditer(rf"\b({lex.drug_words})\b", s_text, re.I)]
+    if not found:
+        return None
+    specific = [x for x in found if x[1].lower() not in GENERIC_DRUGS] or found
+    return min(specific, key=lambda x: (abs(x[0] - at), x[0] < at))[1]
+
+
+def _fill(d: Draft, text: str, sent: Sentence, lex: Lexicon, ref: Reference, outlet: str | None) -> None:
+    s_text = text[sent.start:sent.end]
+    if d.value is not None:
+        d.currency, note = _currency(d.value, s_text, outlet, lex, d.kind)
+        if note:
+            d.notes.append(note)
+            d.confidence -= 0.15
+        if d.usd_stated and d.value.conversion is not None:
+            conv = d.value.conversion
+            conv_isos = lex.markers.get((conv.marker or conv.unit or "").lower(), frozenset())
+            if "USD" not in conv_isos and conv.iso != "USD":
+                d.notes.append(f"the article's own conversion {conv.canonical} is not in US dollars; not put in usd_stated")
+                d.usd_stated = ""
+            else:
+                d.notes.append(f"the article's own conversion: {conv.text}")
+    if d.quantity is not None and d.quantity.conversion is not None:
+        c = d.quantity.conversion
+        d.notes.append(f"the article's own conversion: {c.text}" + _conversion_check(d.quantity, c, lex))
+    for f in (d.quantity, d.value):
+        if f is not None:
+            problem = check_canonical(f)
+            if problem:
+                d.notes.append(f"check the amount text: {problem}")
+                d.confidence -= 0.3
+            if f.canonical != re.sub(r"\s+", " ", f.text.strip()):
+                d.notes.append(f"written '{f.text}' in the article")
+            d.notes = [n for n in f.notes if n not in d.notes] + d.notes
+            if any("words" in n or "European" in n or "ambiguous" in n for n in f.notes):
+                d.confidence -= 0.1
+    if d.per_note:
+        d.notes.append(d.per_note)
+    if not d.drug:
+        d.notes.append("no drug named in the sentence")
+        d.confidence -= 0.1
+    d.country, d.place = _where(s_text, ref, d.kind)
+    d.arrests = _arrests(s_text)
+    if not d.importable:
+        d.confidence = min(d.confidence, 0.5)
+
+
+def _conversion_check(main: Figure, conv: Figure, lex: Lexicon) -> str:
+    from etl.units import kg_factor
+    try:
+        a = main.point * kg_factor(lex.units[main.unit.lower()][0]) if main.unit.lower() in lex.units else None
+        b = conv.point * kg_factor(lex.units[conv.unit.lower()][0]) if conv.unit and conv.unit.lower() in lex.units else None
+    except Exception:  # noqa: BLE001 - a count or unknown unit: no check
+        return ""
+    if a is None or b is None or b == 0:
+        return ""
+    return f" ({a:g} kg against {b:g} kg, {100 * (a / b - 1):+.0f}%)"
+
+
+def _currency(f: Figure, s_text: str, outlet: str | None, lex: Lexicon, kind: str) -> tuple[str, str | None]:
+    if f.iso:
+        return f.iso, None
+    key = (f.marker or f.unit or "").lower()
+    options = lex.markers.get(key, frozenset())
+    written = f.marker or f.unit or ""
+    if len(options) == 1:
+        return next(iter(options)), None
+    if "USD" in options:
+        if outlet in DOLLAR_COUNTRIES:
+            iso = DOLLAR_COUNTRIES[outlet]
+            return iso, (None if outlet == "US" else f"'{written}' read as {iso} because the outlet is in {outlet}")
+        return "USD", f"'{written}' read as USD (guess: {'no outlet country given' if not outlet else 'outlet in ' + outlet})"
+    if "KRW" in options:
+        if re.search(r"North\s+Korea|Pyongyang|jangmadang", s_text) and not re.search(r"South\s+Korea|Seoul", s_text) and kind == "price":
+            return "KPW", f"'{written}' read as North Korean won (guess: a price inside North Korea)"
+        return "KRW", f"'{written}' read as South Korean won (guess)"
+    if "JPY" in options and "CNY" in options:
+        if outlet == "CN" or re.search(r"yuan|renminbi|RMB|China|Chinese", s_text):
+            return "CNY", f"'{written}' read as yuan (guess{'' if outlet != 'CN' else ': outlet in CN'})"
+        return "JPY", f"'{written}' read as yen (guess)"
+    if "PHP" in options:
+        if outlet == "MX":
+            return "MXN", f"'{written}' read as Mexican pesos (outlet in MX)"
+        return "PHP", (None if outlet == "PH" else f"'{written}' read as Philippine pesos (guess)")
+    if options:
+        return sorted(options)[0], f"'{written}' may mean {' or '.join(sorted(options))}: chose {sorted(options)[0]}"
+    return "", f"unknown currency '{written}'"
+
+
+def _where(s_text: str, ref: Reference, kind: str) -> tuple[str, str]:
+    for (country, place), _ in sorted(ref.places.items(), key=lambda kv: -len(kv[0][1])):
+        if place and re.search(rf"\b{re.escape(place)}\b", s_text):
+            return country, place
+    names = "|".join(re.escape(w) for w in sorted(COUNTRY_WORDS, key=len, reverse=True))
+    m = re.search(rf"\b({names})\s+{AUTHORITIES}\b", s_text, re.I)
+    if m and COUNTRY_WORDS[m.group(1).lower()] != "KP":
+        return COUNTRY_WORDS[m.group(1).lower()], ""
+    if kind == "price" and re.search(r"\b(?:in|inside)\s+North\s+Korea\b", s_text):
+        return "KP", ""
+    m = re.search(rf"\b(?:in|into|to|at)\s+(?:the\s+)?({names})\b", s_text, re.I)
+    if m and COUNTRY_WORDS[m.group(1).lower()] != "KP":
+        return COUNTRY_WORDS[m.group(1).lower()], ""
+    countries = "|".join(re.escape(w) for w in sorted(COUNTRY_NAMES, key=len, reverse=True))
+    m = re.search(rf"\b({countries})\b", s_text, re.I)
+    if m:
+        return COUNTRY_WORDS[m.group(1).lower()], ""
+    return "", ""
+
+
+def _arrests(s_text: str) -> str:
+    for pattern in ARRESTS:
+        m = pattern.search(s_text)
+        if m:
+            total = 0
+            for key in ("n", "m"):
+                if key in m.re.groupindex and m[key]:
+                    n = m[key].lower()
+                    total += int(SMALL_NUMBERS.get(n, n))
+            return str(total)
+    return ""
+
+
+def _date(d: Draft, resolved: list[tuple[FoundDate, str]], para: tuple[str, str] | None, pub: dt.date | None,
+          sent: Sentence) -> None:
+    at = d.span[0] - sent.start if (d.quantity or d.value) else 0
+    if resolved:
+        found, value = min(resolved, key=lambda r: (abs(r[0].start - at), r[0].start > at))
+        d.event_date = value
+        d.notes.append(f"date from '{found.text}'" + (f" ({found.note})" if found.note else ""))
+        return
+    if para and d.kind != "price":
+        d.event_date = para[0]
+        d.notes.append(f"date from '{para[1]}' in an earlier sentence of the paragraph")
+        d.confidence -= 0.1
+        return
+    if d.kind == "price" and pub is not None:
+        d.event_date = f"{pub.year:04d}"
+        d.notes.append("no date in the text: a price taken as current in the publication year")
+        return
+    d.notes.append("no date in the text" + (f" (published {pub.isoformat()})" if pub else ""))
+    d.confidence -= 0.15
+
+
+def _merge_duplicates(drafts: list[Draft], text: str) -> list[Draft]:
+    """One row per seizure: a later mention of the same mass (with its value) absorbs an earlier one."""
+    out: list[Draft] = []
+    for d in drafts:
+        if d.kind == "seizure" and d.quantity is not None and d.importable:
+            same = [o for o in out if o.kind == "seizure" and o.quantity is not None and o.importable
+                    and abs(o.quantity.point - d.quantity.point) < 1e-9 and (o.quantity.unit or "").lower() == (d.quantity.unit or "").lower()
+                    and (o.value is None or d.value is None)]
+            if same:
+                o = same[0]
+                keep, drop = (d, o) if (d.value is not None and o.value is None) else (o, d)
+                for attr in ("event_date", "arrests", "country", "place", "drug"):
+                    if not getattr(keep, attr) and getattr(drop, attr):
+                        setattr(keep, attr, getattr(drop, attr))
+                        keep.notes.append(f"{attr.replace('_', ' ')} from the other mention")
+                keep.notes.append(f"the same figure is also mentioned at characters {drop.span[0]}-{drop.span[1]}")
+                out[out.index(o)] = keep
+                continue
+        out.append(d)
+    return out
+
+
+def _row(i: int, d: Draft, text: str, source_id: str, pub: dt.date | None) -> dict:
+    if d.quantity or d.value:
+        start, end = d.span
+    else:
+        start, end = d.__dict__.get("rate_span", (d.sentence.start, d.sentence.start))
+    value = ""
+    if d.value is not None:
+        value = d.value.canonical + (f" per {d.value.per}" if d.value.per else "")
+    notes = list(dict.fromkeys(d.notes))
+    if d.importable:
+        notes.append("nk_link to choose")
+    return {
+        "report_id": f"draft-{i:03d}",
+        "incident_id": f"draft-{i:03d}",
+        "source_id": source_id,
+        "kind": d.kind,
+        "event_date": d.event_date,
+        "country": d.country,
+        "place": d.place,
+        "drug": d.drug,
+        "quantity": d.quantity.canonical if d.quantity is not None else "",
+        "value": value,
+        "currency": d.currency,
+        "usd_stated": d.usd_stated,
+        "stated_rate": d.stated_rate,
+        "nk_link": "",
+        "arrests": d.arrests,
+        "notes": "; ".join(notes),
+        "import": "yes" if d.importable else "no",
+        "char_start": start,
+        "char_end": end,
+        "sentence": re.sub(r"\s+", " ", text[d.sentence.start:d.sentence.end]).strip() if d.sentence else "",
+        "confidence": round(max(0.05, min(0.99, d.confidence)), 2),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+def add_arguments(parser) -> None:
+    parser.add_argument("article", nargs="?", type=Path, help="text file of the article (default: standard input)")
+    parser.add_argument("--published", metavar="YYYY-MM-DD", help="publication date, to resolve 'last year', 'last Wednesday'")
+    parser.add_argument("--outlet-country", metavar="CC", help="ISO country of the outlet (a bare $ in an AU paper is AUD)")
+    parser.add_argument("--source-id", default="", metavar="ID", help="source_id to put in every row")
+    parser.add_argument("--posts", action="store_true",
+                        help="the text is a blog archive page: split it on the post date lines and date each post")
+    parser.add_argument("--reference", type=Path, default=Path("data/reference"), metavar="DIR",
+                        help="folder with the reference tables (default: data/reference)")
+    parser.add_argument("--evaluate", action="store_true",
+                        help="run on the seed documents and print recall and precision against data/raw/reports.csv")
+    parser.add_argument("--seeds", type=Path, default=Path("../shared/seeds"), metavar="DIR",
+                        help="seed documents for --evaluate (default: ../shared/seeds)")
+    parser.add_argument("--raw", type=Path, default=Path("data/raw"), metavar="DIR",
+                        help="curated reports.csv and sources.csv for --evaluate (default: data/raw)")
+
+
+def run(args) -> int:
+    if args.evaluate:
+        from etl.extract_eval import evaluate, format_report
+        results = evaluate(args.seeds, args.raw, args.reference)
+        print(format_report(results))
+        return 0
+    try:
+        published = dt.date.fromisoformat(args.published) if args.published else None
+    except ValueError:
+        print(f"error: --published {args.published!r} is not a date (use YYYY-MM-DD)", file=sys.stderr)
+        return 2
+    if args.outlet_country and not re.fullmatch(r"[A-Za-z]{2}", args.outlet_country):
+        print(f"error: --outlet-country {args.outlet_country!r} is not a two-letter country code", file=sys.stderr)
+        return 2
+    text = args.article.read_text(encoding="utf-8") if args.article else sys.stdin.read()
+    if published is None and not args.posts:
+        published, line = guess_published(text)
+        if published:
+            print(f"note: publication date {published.isoformat()} taken from the line {line!r}; "
+                  "pass --published to override", file=sys.stderr)
+        else:
+            print("note: no publication date given: relative dates ('last year') are left empty", file=sys.stderr)
+    ref = load_reference(args.reference)
+    frame = extract(text, ref, published=published, outlet_country=args.outlet_country, source_id=args.source_id,
+                    posts=args.posts)
+    sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+    importable = int((frame["import"] == "yes").sum())
+    print(f"{len(frame)} figure(s) found, {importable} to import after review; nothing in data/ was changed",
+          file=sys.stderr)
+    return 0

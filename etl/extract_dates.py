@@ -1,0 +1,207 @@
+"""Dates in article text, resolved against the publication date.
+
+`find_dates(sentence, published)` returns every date expression in a piece of
+text with the ISO partial date it stands for (YYYY, YYYY-MM or YYYY-MM-DD, as
+precise as the words allow): "in August last year", "last Wednesday",
+"early May", "Feb. 24", "on the 2nd", "In April 2003", "the same year".
+Expressions that depend on an earlier date in the text ("the same year",
+"next year") come back with `anaphor` set; the caller resolves them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+MONTHS = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
+    "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8,
+    "september": 9, "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11,
+    "december": 12, "dec": 12,
+}
+WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
+
+# Month names are matched case-sensitively (capitalised) so "may" the verb and
+# "march" the verb are not months.
+_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+          r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?)")
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_YEAR = r"(?:1[89]\d\d|20\d\d)"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_PART = r"(?:(?i:early|mid|late|the\s+end\s+of|the\s+beginning\s+of|the\s+middle\s+of)[\s-]+)"
+_REPORTING = r"(?i:said|says|announced|reported|told|added|stated|confirmed|disclosed|revealed)"
+
+PATTERNS: list[tuple[str, re.Pattern]] = [
+    ("iso", re.compile(rf"\b(?P<y>{_YEAR})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})\b")),
+    # "August 21, 2017", "Feb. 24", "early May", "in August last year", "May 2008"
+    ("month", re.compile(
+        rf"(?P<part>{_PART})?\b(?P<month>{_MONTH})(?![\w])(?:\s+(?P<d>{_DAY})\b)?"
+        rf"(?:,?\s+(?P<y>{_YEAR})\b|\s+(?i:(?:of\s+)?(?P<rel>last|this|next)\s+year)\b)?")),
+    # "21 August 2017", "3 March"
+    ("day_month", re.compile(rf"\b(?P<d>{_DAY})\s+(?P<month>{_MONTH})(?![\w])(?:,?\s+(?P<y>{_YEAR})\b)?")),
+    ("weekday", re.compile(rf"(?i:\b(?P<lead>last|this|on|this\s+past|past)\s+)?\b(?P<wd>{_WEEKDAY})\b")),
+    ("ordinal_day", re.compile(r"(?i:\bon\s+the\s+(?P<d>[12]\d|3[01]|[1-9])(?:st|nd|rd|th))\b")),
+    ("relative", re.compile(
+        r"(?i:\b(?P<rel>last\s+year|this\s+year|earlier\s+this\s+year|later\s+this\s+year|last\s+month|this\s+month|"
+        r"earlier\s+this\s+month|last\s+week|this\s+week|yesterday|today|last\s+(?:summer|winter|spring|autumn|fall)|"
+        r"the\s+previous\s+year|the\s+year\s+before)\b)")),
+    ("anaphor", re.compile(
+        r"(?i:\b(?P<ana>the\s+same\s+year|that\s+year|next\s+year|the\s+following\s+year|a\s+year\s+later|"
+        r"the\s+next\s+year)\b)")),
+    ("year", re.compile(rf"(?<![\w$€¥₩₱.,-])(?P<y>{_YEAR})(?![\w-]|[.,]\d|\s*(?:kg|kilo|gram|ton|pound|lb|%))")),
+]
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    start: int
+    end: int
+    text: str
+    value: str | None  # ISO partial date, or None when it cannot be resolved
+    precision: str  # "day", "month", "year"
+    note: str = ""
+    anaphor: str | None = None  # "same" or "next" for "the same year" / "next year"
+    reporting: bool = False  # "said Sunday": the date of a statement, not of the event
+
+
+def parse_published(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    return dt.date.fromisoformat(text)
+
+
+def find_dates(text: str, published: dt.date | None) -> list[FoundDate]:
+    """Every date expression in `text`, leftmost first, overlapping ones dropped."""
+    found: list[FoundDate] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in PATTERNS:
+        for m in pattern.finditer(text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            date = _resolve(kind, m, text, published)
+            if date is None:
+                continue
+            found.append(date)
+            taken.append((m.start(), m.end()))
+    return sorted(found, key=lambda d: d.start)
+
+
+def _iso(y: int, m: int | None = None, d: int | None = None) -> str:
+    if m is None:
+        return f"{y:04d}"
+    if d is None:
+        return f"{y:04d}-{m:02d}"
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def _month_year(month: int, day: int | None, pub: dt.date) -> int:
+    """Year of a month (and day) given without a year: the latest one not after publication."""
+    if (month, day or 1) <= (pub.month, pub.day):
+        return pub.year
+    return pub.year - 1
+
+
+def _resolve(kind: str, m: re.Match, text: str, pub: dt.date | None) -> FoundDate | None:
+    g = m.groupdict()
+    span = (m.start(), m.end(), m.group(0))
+    before = text[max(0, m.start() - 40):m.start()]
+    reporting = bool(re.search(rf"\b{_REPORTING}(?:\s+\w+)?\s*(?:on\s+)?$", before))
+    need_pub = "needs the publication date"
+    if kind == "iso":
+        y, mo, d = int(g["y"]), int(g["m"]), int(g["d"])
+        try:
+            dt.date(y, mo, d)
+        except ValueError:
+            return None
+        return FoundDate(*span, _iso(y, mo, d), "day", reporting=reporting)
+    if kind in ("month", "day_month"):
+        month = MONTHS[g["month"].rstrip(".").lower()]
+        if kind == "month" and g["month"] == "May" and not (g.get("part") or g["d"] or g["y"] or g.get("rel")):
+            # "May" alone: a month only after a preposition ("in May", "early May"), not the verb
+            if not re.search(r"(?i:\b(?:in|of|since|until|by|from|during|last|this|next|early|late|mid))\s*$", before):
+                return None
+        day = int(re.sub(r"\D", "", g["d"])) if g["d"] else None
+        part = (g.get("part") or "").strip().lower()
+        note = f"'{part}' {g['month']}: month precision" if part and not day else ""
+        if g["y"]:
+            year = int(g["y"])
+        elif g.get("rel"):
+            if pub is None:
+                return FoundDate(*span, None, "month", need_pub, reporting=reporting)
+            year = pub.year + {"last": -1, "this": 0, "next": 1}[g["rel"].lower()]
+        else:
+            if pub is None:
+                return FoundDate(*span, None, "month", need_pub, reporting=reporting)
+            year = _month_year(month, day, pub)
+            note = (note + "; " if note else "") + f"year {year} inferred from the publication date"
+        if day:
+            try:
+                dt.date(year, month, day)
+            except ValueError:
+                return None
+            return FoundDate(*span, _iso(year, month, day), "day", note, reporting=reporting)
+        return FoundDate(*span, _iso(year, month), "month", note, reporting=reporting)
+    if kind == "weekday":
+        if pub is None:
+            return FoundDate(*span, None, "day", need_pub, reporting=reporting)
+        wd = WEEKDAYS[g["wd"].lower()]
+        lead = (g.get("lead") or "").lower()
+        back = (pub.weekday() - wd) % 7
+        if lead == "last" and back == 0:
+            back = 7
+        day = pub - dt.timedelta(days=back)
+        return FoundDate(*span, day.isoformat(), "day", f"{g['wd']} before the publication date {pub.isoformat()}",
+                         reporting=reporting)
+    if kind == "ordinal_day":
+        if pub is None:
+            return FoundDate(*span, None, "day", need_pub, reporting=reporting)
+        d = int(g["d"])
+        y, mo = (pub.year, pub.month) if d <= pub.day else ((pub.year, pub.month - 1) if pub.month > 1 else (pub.year - 1, 12))
+        try:
+            return FoundDate(*span, _iso(y, mo, d), "day", "month taken from the publication date", reporting=reporting)
+        except ValueError:
+            return None
+    if kind == "relative":
+        rel = re.sub(r"\s+", " ", g["rel"].lower())
+        if pub is None:
+            return FoundDate(*span, None, "year", need_pub, reporting=reporting)
+        if rel in ("last year", "the previous year", "the year before") or rel.startswith("last ") and rel.split()[1] in (
+                "summer", "winter", "spring", "autumn", "fall"):
+            return FoundDate(*span, _iso(pub.year - 1), "year", reporting=reporting)
+        if rel.endswith("this year"):
+            return FoundDate(*span, _iso(pub.year), "year", reporting=reporting)
+        if rel == "last month":
+            first = pub.replace(day=1) - dt.timedelta(days=1)
+            return FoundDate(*span, _iso(first.year, first.month), "month", reporting=reporting)
+        if rel.endswith("this month"):
+            return FoundDate(*span, _iso(pub.year, pub.month), "month", reporting=reporting)
+        if rel in ("last week", "this week"):
+            day = pub - dt.timedelta(days=7 if rel == "last week" else 0)
+            return FoundDate(*span, _iso(day.year, day.month), "month", "week: month precision", reporting=reporting)
+        if rel == "yesterday":
+            return FoundDate(*span, (pub - dt.timedelta(days=1)).isoformat(), "day", reporting=reporting)
+        if rel == "today":
+            return FoundDate(*span, pub.isoformat(), "day", reporting=reporting)
+        return None
+    if kind == "anaphor":
+        ana = g["ana"].lower()
+        which = "same" if ("same" in ana or ana == "that year") else "next"
+        return FoundDate(*span, None, "year", anaphor=which)
+    if kind == "year":
+        y = int(g["y"])
+        if pub is not None and y > pub.year:
+            return None
+        return FoundDate(*span, _iso(y), "year", reporting=reporting)
+    return None
+
+
+def shift_year(value: str, years: int) -> str:
+    return _iso(int(value[:4]) + years)
+
+
+POST_DATE_LINE = re.compile(
+    rf"^[ \t]*(?:Date\s*:\s*)?(?:{_WEEKDAY},\s+)?(?P<month>{_MONTH})\s+(?P<d>{_DAY}),\s+(?P<y>{_YEAR})[ \t]*$", re.M)
+
+
+def date_of_line(m: re.Match) -> dt.date:
+    return dt.date(int(m["y"]), MONTHS[m["month"].rstrip(".").lower()], int(re.sub(r"\D", "", m["d"])))
