@@ -1,0 +1,212 @@
+"""The main dashboard page: filters, headline numbers, charts, table, downloads, methodology.
+
+This module only lays the page out: numbers come from `app.data`, figures from
+`app.charts`, the filter widgets and their URL parameters from `app.state`.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from app import charts, data, methodology, state
+from app import format as fmt
+
+EMPTY_MESSAGE = ("No reports match this selection. Widen the year range, clear a filter in the sidebar, "
+                 "or press **Reset filters**.")
+
+
+def render() -> None:
+    # --- Load -----------------------------------------------------------------
+    path = data.data_path()
+    try:
+        dataset = data.load_dataset(str(path), data.file_version(path))
+    except data.DataFileError as err:
+        st.title("Drug seizures and prices linked to North Korea")
+        st.error(str(err))
+        return
+    frame = dataset.frame
+    for warning in dataset.warnings:
+        st.warning(warning)
+
+    # --- Filters ----------------------------------------------------------------
+    opts = state.options(frame)
+    filters = state.sidebar(opts)
+    state.reset_button(opts)
+    rows = data.apply_filters(frame, filters)
+    colours = charts.palette(list(frame["drug"].unique()))
+    country_colours = charts.palette(list(frame["country"].unique()))
+
+    # --- Headline -----------------------------------------------------------------
+    st.title("Drug seizures and prices linked to North Korea")
+    st.caption(
+        f"{len(frame):,} figures from {frame['source_id'].nunique():,} source documents, "
+        f"{_year_span(opts)}. Choose what to show in the sidebar; the address bar keeps your choice, "
+        "so a copied link opens the same view."
+    )
+    if rows.empty:
+        st.info(EMPTY_MESSAGE)
+    else:
+        _headline(rows, filters, dataset.base_year)
+
+    # --- Tabs -----------------------------------------------------------------------
+    tab_charts, tab_table, tab_method = st.tabs(list(state.TABS), key=state.TAB, bind="query-params")
+    with tab_charts:
+        if rows.empty:
+            st.info(EMPTY_MESSAGE)
+        else:
+            _charts(rows, filters, dataset, colours, country_colours)
+    with tab_table:
+        _table(rows, frame, dataset)
+    with tab_method:
+        methodology.render(dataset)
+
+
+def _year_span(opts: state.Options) -> str:
+    if opts.years is None:
+        return "no dated events"
+    return f"events from {opts.years[0]} to {opts.years[1]}"
+
+
+def _headline(rows, filters: data.Filters, base_year: int | None) -> None:
+    h = data.headline(rows, filters.count_once)
+    dollars = f"constant {base_year} US$" if base_year else "constant US$"
+    short = f"{base_year} US$" if base_year else "constant US$"
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Incidents", f"{h.incidents:,}", border=True,
+              help=f"Distinct incidents among the {h.reports:,} report(s) selected.")
+    c2.metric("Kilograms seized", fmt.kg(h.kg), border=True,
+              help=f"Sum of the point estimates of {h.seizures_with_kg:,} seizure report(s) that give a mass.")
+    c3.metric(f"Value seized, {short}", fmt.compact_usd(h.value_const_usd) if h.seizures_with_value else "–", border=True,
+              help=f"Sum of the stated values of {h.seizures_with_value:,} seizure(s), converted to {dollars} "
+                   f"({fmt.usd(h.value_const_usd)}). "
+                   "Cash seized and prices per kilogram are not included.")
+    c4.metric(f"Median price, {short}/kg", fmt.compact_usd(h.median_price_const_usd_per_kg), border=True,
+              help=f"Median of {h.prices:,} quoted market price(s) per kilogram, in {dollars}; prices implied by seizure "
+                   "values are not included.")
+    if h.kg_by_drug:
+        st.caption("Kilograms by drug: " + " · ".join(f"{drug} {fmt.kg(kg)}" for drug, kg in h.kg_by_drug.items()))
+    st.caption(_counting_note(rows, filters, h))
+
+
+def _counting_note(rows, filters: data.Filters, h: data.Headline) -> str:
+    if filters.count_once:
+        note = ("Counting each incident once: one representative report per incident and kind of figure"
+                f" ({h.reports:,} report(s) shown).")
+        if h.totals_left_out:
+            note += (f" {h.totals_left_out} operation or annual total(s) are shown in the table but left out of "
+                     "the sums, because the seizures they add up are also in this selection.")
+        return note
+    return (f"Counting every report ({h.reports:,}): an incident described by several reports is added once "
+            "per report, and totals are added on top of their parts. Switch on *Count each incident once* "
+            "for sums you can quote.")
+
+
+def _charts(rows, filters: data.Filters, dataset: data.Dataset, colours, country_colours) -> None:
+    base_year = dataset.base_year
+    undated = int(rows["year"].isna().sum())
+    undated_note = f" {undated} undated report(s) cannot be placed in time." if undated else ""
+
+    left, right = st.columns(2, gap="medium")
+    with left:
+        log = st.toggle("Log scale", value=False, key=state.LOG, bind="query-params",
+                        help="A logarithmic axis shows small years next to very large ones.")
+        fig = charts.kg_per_year(rows, filters.count_once, log, colours)
+        _show(fig, "kg_per_year", "No seizure with a known mass and year in this selection.")
+        st.caption("Kilograms seized per year (kg), stacked by drug; sums of the point estimates, "
+                   "counted as the sidebar says." + undated_note)
+    with right:
+        fig = charts.seizure_points(rows, colours)
+        _show(fig, "seizure_points", "No dated seizure with a known mass in this selection.")
+        st.caption("Each dot is one seizure report, placed at its date and sized by kilograms (kg, log axis); "
+                   "bars span the reported range, ▼ marks an upper bound (*nearly*, *up to*), "
+                   "▲ a lower bound (*more than*).")
+
+    left, right = st.columns(2, gap="medium")
+    with left:
+        dollars = st.segmented_control(
+            "Dollars", state.DOLLAR_CHOICES, default="constant", key=state.DOLLARS, bind="query-params",
+            format_func=lambda d: f"Constant {base_year} US$" if d == "constant" and base_year else d.capitalize(),
+            required=True, help="Constant dollars remove US inflation, so prices from different years compare.")
+        constant = dollars != "nominal"
+        fig = charts.prices(rows, constant, base_year, country_colours)
+        _show(fig, "prices", "No price per kilogram in this selection.")
+        st.caption("Prices in US$ per kilogram (log axis), coloured by country: ● prices quoted on a market, "
+                   "◇ prices implied by a seizure's stated value; bars span quoted ranges. "
+                   + ("Constant dollars of " + str(base_year) + "." if constant and base_year else
+                      "Nominal dollars of each year."))
+    with right:
+        fig = charts.seizure_map(rows, filters.count_once, colours)
+        _show(fig, "map", "No seizure with a location in this selection.", config=charts.map_config())
+        st.caption("Seizure locations, circles sized by kilograms seized there (kg); hollow circles mark "
+                   "seizures without a stated mass. A source naming only a country puts the point at its centre.")
+
+    fig = charts.usd_check(rows, dataset.datapackage.get("usd_check_tolerance_pct"))
+    _show(fig, "usd_check", "No report in this selection states its own dollar figure or exchange rate.")
+    st.caption("Our conversion against the source's own figure, in percent (our US$ value minus the source's, "
+               "relative to the source's) for reports that state a dollar equivalent or an exchange rate.")
+
+
+def _show(fig, key: str, empty: str, config: dict | None = None) -> None:
+    if fig is None:
+        st.info(empty)
+    else:
+        st.plotly_chart(fig, key=f"chart_{key}", config=config or charts.CONFIG, width="stretch")
+
+
+def _table(rows, frame, dataset: data.Dataset) -> None:
+    if rows.empty:
+        st.info(EMPTY_MESSAGE)
+    else:
+        st.caption(f"{len(rows):,} of {len(frame):,} rows. Figures as the source wrote them stand beside the "
+                   "normalised ones; kilograms and dollars come from the build. Empty cells: not stated.")
+        st.dataframe(
+            data.table_view(rows), hide_index=True, width="stretch", height=min(600, 38 + 35 * len(rows)),
+            key="table",
+            column_config={
+                "Kilograms": st.column_config.NumberColumn(format="localized", help="Point estimate, kg"),
+                "US$ (nominal)": st.column_config.NumberColumn(format="dollar", help="Dollars of the year"),
+                "US$ (constant)": st.column_config.NumberColumn(
+                    format="dollar", help=f"Constant {dataset.base_year or ''} US dollars"),
+                "US$ per kg (nominal)": st.column_config.NumberColumn(
+                    format="dollar", help="Quoted price per kg, or the value divided by the mass for seizures"),
+                "Link": st.column_config.LinkColumn(display_text=r"https?://(?:www\.)?([^/]+)",
+                                                    help="Open the source document"),
+                "Reports of it": st.column_config.NumberColumn(format="%d"),
+                "Notes": st.column_config.TextColumn(width="large"),
+            },
+        )
+        _sources(rows)
+
+    st.subheader("Downloads")
+    st.caption("CSV files have the columns of data/seizures.csv (described in the data dictionary). Cells that a "
+               "spreadsheet would run as a formula are prefixed with an apostrophe.")
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Filtered rows (CSV)", data.csv_download(rows), file_name="nk-drug-seizures-filtered.csv",
+                       mime="text/csv", key="download_filtered", on_click="ignore", disabled=rows.empty,
+                       icon=":material/download:", width="stretch",
+                       help=f"The {len(rows):,} row(s) of the current selection.")
+    c2.download_button("Full data (CSV)", data.csv_download(frame), file_name="nk-drug-seizures.csv",
+                       mime="text/csv", key="download_full", on_click="ignore", icon=":material/download:",
+                       width="stretch", help=f"All {len(frame):,} rows.")
+    if dataset.datapackage_bytes:
+        c3.download_button("Data dictionary (datapackage.json)", dataset.datapackage_bytes,
+                           file_name="datapackage.json", mime="application/json", key="download_dictionary",
+                           on_click="ignore", icon=":material/download:", width="stretch",
+                           help="Frictionless Data Package: every column's meaning and unit, the exchange-rate "
+                                "and price-index sources.")
+    else:
+        c3.caption("No data dictionary (datapackage.json) was found next to the data file.")
+
+
+def _sources(rows) -> None:
+    docs = data.sources(rows)
+    with st.expander(f"Sources of this selection ({len(docs)})"):
+        lines = []
+        for doc in docs.itertuples(index=False):
+            title = methodology.md_escape(doc.source_title or doc.source_id)
+            outlet = methodology.md_escape(doc.source_outlet)
+            when = methodology.md_escape(doc.source_date or "undated")
+            via = f", relaying {methodology.md_escape(doc.source_via)}" if doc.source_via else ""
+            url = doc.source_url if isinstance(doc.source_url, str) else ""
+            head = f"[{title}](<{url.replace('<', '%3C').replace('>', '%3E')}>)" if url else title
+            lines.append(f"- {head}. {outlet}, {when}{via}." + ("" if url else " *(no link)*"))
+        st.markdown("\n".join(lines))

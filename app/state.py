@@ -1,0 +1,107 @@
+"""The dashboard's view state and the URL: which filters exist, their query parameters, their defaults.
+
+Every filter widget is bound to a query parameter (Streamlit's
+`bind="query-params"`), so the address bar always holds the current view and
+a copied link reopens it. A parameter equal to its default is left out of the
+URL; an unknown value in a link is ignored. Parameters:
+
+    years=FROM&years=TO   year range (inclusive)
+    undated=false         leave out reports whose event date is unknown
+    drug=NAME             repeat for several drugs (default: all)
+    country=NAME          country name as shown, e.g. South Korea (default: all)
+    kind=seizure|price|cash
+    link=LABEL            how the report ties the case to North Korea, label as shown
+    once=false            show every report instead of one per incident
+    log=true              log scale for kilograms per year
+    dollars=nominal       prices in nominal instead of constant dollars
+    tab=Table|Methodology the open tab
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from app import data
+
+YEARS, UNDATED, DRUG, COUNTRY, KIND, LINK, ONCE = "years", "undated", "drug", "country", "kind", "link", "once"
+LOG, DOLLARS, TAB = "log", "dollars", "tab"
+TABS = ("Charts", "Table and downloads", "Methodology")
+DOLLAR_CHOICES = ("constant", "nominal")
+KIND_LABELS = {"seizure": "Seizures", "price": "Prices", "cash": "Cash seized"}
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the filters can choose from, taken from the whole file (so links stay valid while filtering)."""
+
+    years: tuple[int, int] | None
+    drugs: tuple[str, ...]
+    countries: tuple[str, ...]
+    kinds: tuple[str, ...]
+    links: tuple[str, ...]
+    has_undated: bool
+
+
+def options(frame: pd.DataFrame) -> Options:
+    years = frame["year"].dropna()
+    return Options(
+        years=(int(years.min()), int(years.max())) if len(years) else None,
+        drugs=tuple(sorted(v for v in frame["drug"].unique() if v)),
+        countries=tuple(sorted((v for v in frame["country"].unique() if v), key=data.country_name)),
+        kinds=tuple(k for k in data.KINDS if k in set(frame["kind"])),
+        links=tuple(sorted((v for v in frame["nk_link"].unique() if v), key=data.link_label)),
+        has_undated=bool(frame["year"].isna().any()),
+    )
+
+
+def sidebar(opts: Options) -> data.Filters:
+    """Draw the filter widgets in the sidebar and return the selection they hold."""
+    sb = st.sidebar
+    sb.header("Filters")
+    years = None
+    if opts.years and opts.years[0] < opts.years[1]:
+        years = sb.slider("Years", opts.years[0], opts.years[1], opts.years, step=1, key=YEARS,
+                          bind="query-params", help="Year of the seizure or price observation.")
+    include_undated = sb.toggle("Include reports without a date", value=True, key=UNDATED, bind="query-params",
+                                disabled=not opts.has_undated,
+                                help="Some sources do not say when the seizure happened; they cannot be placed "
+                                     "on a time axis but count in the headline numbers and the table.")
+    drugs = sb.multiselect("Drug", opts.drugs, key=DRUG, bind="query-params", placeholder="All drugs")
+    countries = sb.multiselect("Country", opts.countries, format_func=data.country_name, key=COUNTRY,
+                               bind="query-params", placeholder="All countries",
+                               help="Where the seizure or price observation happened.")
+    kinds = sb.multiselect("Kind of figure", opts.kinds, format_func=lambda k: KIND_LABELS.get(k, k), key=KIND,
+                           bind="query-params", placeholder="Seizures, prices and cash",
+                           help="Seizures (quantities and their value), prices quoted per unit on a market, "
+                                "or cash seized together with drugs.")
+    links = sb.multiselect("Link to North Korea", opts.links, format_func=data.link_label, key=LINK,
+                           bind="query-params", placeholder="Any link",
+                           help="How the source ties the case to North Korea (see Methodology).")
+    count_once = sb.toggle("Count each incident once", value=True, key=ONCE, bind="query-params",
+                           help="When several reports describe the same seizure or price, keep only the "
+                                "representative report (rule in Methodology), and never add an operation "
+                                "or annual total on top of the seizures it sums.")
+    return data.Filters(
+        years=tuple(years) if years is not None else None,
+        include_undated=bool(include_undated),
+        drugs=tuple(drugs), countries=tuple(countries), kinds=tuple(kinds), links=tuple(links),
+        count_once=bool(count_once),
+    )
+
+
+def defaults(opts: Options) -> dict:
+    """The value of every filter widget when nothing is chosen (and its parameter is absent from the URL)."""
+    out = {UNDATED: True, DRUG: [], COUNTRY: [], KIND: [], LINK: [], ONCE: True}
+    if opts.years and opts.years[0] < opts.years[1]:
+        out[YEARS] = opts.years
+    return out
+
+
+def reset_button(opts: Options) -> None:
+    """A button that puts every filter back to its default, which also clears them from the URL."""
+    def _reset() -> None:
+        for key, value in defaults(opts).items():
+            st.session_state[key] = value
+    st.sidebar.button("Reset filters", on_click=_reset, key="reset_filters", width="stretch")
