@@ -60,7 +60,8 @@ SCALES = {
     "trillion": 1e12,
 }
 
-NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+# ASCII digits only: Python's \d also matches other scripts' digits, which to_numeric cannot read
+NUMBER = r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+"
 RANGE_SEPARATORS = r"-|–|—|to|and"
 PER = r"per|a|an|/"
 
@@ -84,7 +85,7 @@ class Grammar:
             rf"(?i)^\s*(?:(?P<qual>{q})\s+)?"
             rf"(?P<cur1>{c})?\s*(?P<n1>{NUMBER})\s*(?:(?P<s1>{s})\b)?\s*"
             rf"(?:(?P<sep>{RANGE_SEPARATORS})\s*(?P<cur2>{c})?\s*(?P<n2>{NUMBER})\s*(?:(?P<s2>{s})\b)?)?"
-            rf"\s*(?P<unit>.*?)\s*(?:(?:\b(?:{PER})\b|/)\s*(?P<per>[^\s\d].*?))?\s*$"
+            rf"\s*(?P<unit>.*?)\s*(?:(?:\b(?:{PER})\b|/)\s*(?P<per>[^\s0-9].*?))?\s*$"
         )
         return cls(pattern)
 
@@ -179,8 +180,9 @@ def _parse_unique(texts: pd.Series, grammar: Grammar) -> pd.DataFrame:
     approximate = np.isin(bound, ["approx", "upper", "lower"])
 
     error = np.full(len(texts), None, dtype=object)
-    negative = stripped.str.match(r"^[-−–]\s*\S*\d").fillna(False).to_numpy()
+    negative = stripped.str.match(r"^[-−–]\s*\S*[0-9]").fillna(False).to_numpy()
     error[~matched & ~empty] = "no number found"
+    error[matched & np.isnan(point)] = "unreadable number"  # a safety net: a match must give a number
     error[negative] = "amounts must be positive"
     error[matched & (point <= 0) & ~negative] = "amounts must be greater than zero"
     error[matched & is_range & (a > b)] = "the low end of the range exceeds the high end"

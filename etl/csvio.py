@@ -37,8 +37,9 @@ class CsvFile:
         if self._lines is None:
             reader = csv.reader(io.StringIO(self.text, newline=""))
             starts, line = [], 1
-            for _ in reader:
-                starts.append(line)
+            for record in reader:
+                if record:  # pandas skips blank lines, so they are not data rows
+                    starts.append(line)
                 line = reader.line_num + 1
             self._lines = starts[1:]  # skip the header
         return self._lines[row] if row < len(self._lines) else 0
@@ -58,7 +59,10 @@ def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str,
         return None, [Problem(display, line, column, f"file is not UTF-8 (byte 0x{byte}); save it as UTF-8")]
     if not text.strip():
         return None, [Problem(display, 1, "-", "file is empty: expected a header line with the columns " + ", ".join(expected))]
-    frame = pd.read_csv(io.StringIO(text, newline=""), dtype="string", keep_default_na=False, na_filter=False, skip_blank_lines=True)
+    try:
+        frame = pd.read_csv(io.StringIO(text, newline=""), dtype="string", keep_default_na=False, na_filter=False, skip_blank_lines=True)
+    except pd.errors.ParserError:
+        return None, _structure_problems(text, display)
     header = list(frame.columns)
     problems = []
     missing = [c for c in expected if c not in header]
@@ -74,6 +78,23 @@ def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str,
     if problems:
         return None, problems
     return CsvFile(path, display, text, frame.astype("string")), []
+
+
+def _structure_problems(text: str, display: str) -> list[Problem]:
+    """Every line whose number of cells differs from the header's, or an unclosed quote."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    problems: list[Problem] = []
+    width, line = None, 1
+    try:
+        for record in reader:
+            if width is None:
+                width = len(record)
+            elif record and len(record) != width:
+                problems.append(Problem(display, line, "-", f"expected {width} cells as in the header, found {len(record)} (an unquoted comma?)"))
+            line = reader.line_num + 1
+    except csv.Error as err:
+        problems.append(Problem(display, line, "-", f"cannot read the CSV from here: {err} (an unclosed quote?)"))
+    return problems or [Problem(display, 1, "-", "cannot read the file as CSV")]
 
 
 def _locate_byte(raw: bytes, offset: int) -> tuple[int, str]:

@@ -35,7 +35,7 @@ DEFAULT_MAX_LENGTH = 300
 
 COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies) | {"DEM"}
-DATE_FORM = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+DATE_FORM = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 RATE_FORM = re.compile(rf"^\s*(?:US\$|U\.S\.\$|\$|USD)\s*1\s*=\s*(?P<marker>[^\d\s]*)\s*(?P<n>{NUMBER})\s*(?P<word>[^\d]*?)\s*$", re.I)
 
 

@@ -97,3 +97,9 @@ def test_vectorised_parse_keeps_row_order_and_index():
     assert pd.isna(out.at[11, "point"]) and pd.isna(out.at[11, "error"])  # empty is not an error
     assert out.at[12, "point"] == 7
     assert out.at[14, "error"] == "no number found"
+
+
+@pytest.mark.parametrize("text", ["５ kg", "٣ kg", "US$٣"])
+def test_digits_of_other_scripts_are_not_numbers(text):
+    with pytest.raises(AmountError, match="no number found"):
+        parse_amount(text)

@@ -237,3 +237,19 @@ def test_failed_write_leaves_previous_outputs_and_no_temporary_files(project, ca
     err = capsys.readouterr().err
     assert "error: cannot write the outputs" in err and "the previous files are unchanged" in err
     assert project.snapshot() == before  # nothing replaced, no .tmp left behind
+
+
+def test_ragged_row_and_unclosed_quote_are_located(project, capsys):
+    project.write_reports(GOOD_ROWS + [GOOD_ROWS[0].replace("r1,", "r4,") + ",extra", 'r5,i5,s1,seizure,"2011'])
+    assert project.build("--keep-going") == 1  # the file's structure is broken: nothing can be trusted
+    lines = capsys.readouterr().err.splitlines()
+    assert f"{project.where()}: -: expected 16 cells as in the header, found 17 (an unquoted comma?)" in lines
+    assert f"{project.where(BAD_LINE + 1)}: -: cannot read the CSV from here: unexpected end of data (an unclosed quote?)" in lines
+    assert "Traceback" not in "\n".join(lines)
+    assert project.snapshot() == project.before
+
+
+def test_blank_lines_do_not_shift_line_numbers(project, capsys):
+    project.write_reports(GOOD_ROWS[:1] + [""] + GOOD_ROWS[1:] + [row(quantity="3 sacks")])
+    assert project.build() == 1
+    assert f"{project.where(BAD_LINE + 1)}: quantity: cannot read '3 sacks' as a mass: unknown unit 'sacks'" in capsys.readouterr().err.splitlines()
