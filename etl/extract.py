@@ -44,7 +44,7 @@ DESCRIPTION = (
 # Words that tie a figure to a role
 # ---------------------------------------------------------------------------
 TIE_BEFORE = re.compile(
-    r"(?:\bworth|\bvalued\s+at|\bvalue\s+of|\bvalued|\bvalue\s+(?:is|was|at)|\bestimated\s+at|\bpriced\s+at)\s*(?:of\s+)?$", re.I)
+    r"(?:\bworth|\bvalued\s+at|\bvalue\s+of|\bvalued|\bvalue\s+(?:is|was|at)|\bpriced\s+at)\s*(?:of\s+)?$", re.I)
 TIE_AFTER = re.compile(r"^\s*(?:['’]s\s+|-)?worth\s+of\b", re.I)
 CASH = re.compile(r"\bcash\b|\bcarr(?:y|ying|ied)\b|\bwith\s+them\b|\bbanknotes\b|\bmoney\b", re.I)
 PRICE_CUE = re.compile(r"\bcosts?\b|\bsells?\b|\bsold\b|\bfetch(?:es|ed)?\b|\bprices?\b|\bpriced\b|\bgoes\s+for\b|\btrades?\s+for\b", re.I)
@@ -54,7 +54,7 @@ NOT_SEIZURE = [
                 re.I), "spending or a budget"),
     (re.compile(r"\bmarket\b|\bindustry\b|\brevenues?\b|\bturnover\b|\bearn(?:s|ed|ing|ings)?\b|\bincome\b|\bprofits?\b"
                 r"|\bexports?\b|\bGDP\b", re.I), "an estimate of a market, trade or earnings"),
-    (re.compile(r"\bdevices?\b|\bequipment\b|\bmachine(?:s|ry)?\b|\bpresses\b|\bapparatus\b|\btools?\b", re.I),
+    (re.compile(r"\bdevices?\b|\bequipment\b|\bmachine(?:s|ry)?\b|\bpress(?:es)?\b|\bapparatus\b|\btools?\b", re.I),
      "the price of equipment"),
     (re.compile(r"\bsalar(?:y|ies)\b|\bwages?\b|\bbribes?\b|\brewards?\b|\bransom\b", re.I), "wages, bribes or rewards"),
 ]
@@ -99,12 +99,15 @@ COUNTRY_WORDS = {
     "united states": "US", "american": "US", "germany": "DE", "german": "DE", "malaysia": "MY", "malaysian": "MY",
     "indonesia": "ID", "indonesian": "ID", "singapore": "SG", "cambodia": "KH", "myanmar": "MM", "laos": "LA",
     "new zealand": "NZ", "bulgaria": "BG", "turkey": "TR", "sweden": "SE", "swedish": "SE", "zambia": "ZM",
-    "macau": "MO", "north korea": "KP",
+    "macau": "MO", "north korea": "KP", "netherlands": "NL", "dutch": "NL", "spain": "ES", "spanish": "ES",
+    "france": "FR", "french": "FR", "italy": "IT", "italian": "IT", "mexico": "MX", "mexican": "MX", "canada": "CA",
+    "canadian": "CA", "britain": "GB", "british": "GB", "united kingdom": "GB",
 }
 COUNTRY_NAMES = {  # names of countries and cities (not demonyms), for a last-resort country
     "china", "south korea", "seoul", "japan", "philippines", "australia", "taiwan", "hong kong", "thailand", "egypt",
     "india", "norway", "venezuela", "vietnam", "russia", "mongolia", "united states", "germany", "malaysia",
     "indonesia", "singapore", "cambodia", "myanmar", "laos", "new zealand", "bulgaria", "turkey", "sweden", "zambia", "macau",
+    "netherlands", "spain", "france", "italy", "mexico", "canada", "britain", "united kingdom",
 }
 AUTHORITIES = r"(?:police|customs|authorities|border\s+(?:police|guards?|patrol)|coast\s+guard|prosecutors|navy|troops|officers|officials|agents)"
 DOLLAR_COUNTRIES = {"AU": "AUD", "HK": "HKD", "TW": "TWD", "US": "USD"}
@@ -236,6 +239,7 @@ def _segment(text: str, start: int, end: int, pub: dt.date | None, outlet: str |
     drafts: list[Draft] = []
     anchor_year: str | None = None  # latest absolute year, for "the same year" / "next year"
     para_date: dict[int, tuple[str, str]] = {}
+    announced: tuple[str, str] | None = None  # latest "said on Saturday": when the story was told
     for sent in sentences:
         s_text = text[sent.start:sent.end]
         dates = find_dates(s_text, pub)
@@ -249,8 +253,11 @@ def _segment(text: str, start: int, end: int, pub: dt.date | None, outlet: str |
                 resolved.append((d, d.value))
         figs = [f for f in figures if sent.start <= f.start < sent.end]
         sentence_drafts = _sentence(text, sent, figs, rates, lex, ref, outlet, pub)
+        for d in dates:
+            if d.reporting and d.value:
+                announced = (d.value, d.text)
         for dr in sentence_drafts:
-            _date(dr, resolved, para_date.get(sent.paragraph), pub, sent)
+            _date(dr, resolved, para_date.get(sent.paragraph), pub, sent, announced)
             _context(dr, text, sentences, sentences.index(sent), lex, ref)
         drafts += sentence_drafts
         if resolved:
@@ -263,9 +270,30 @@ def _segment(text: str, start: int, end: int, pub: dt.date | None, outlet: str |
 CONTEXT_SENTENCES = 4
 
 
+CONTINUES = re.compile(r"^\W*(?:The|These|Those|They|It|Its|Their|He|She|His|Her|This|Such)\b")
+NEW_CASE = re.compile(r"\bseparate(?:ly)?\b|\banother\s+case\b|\belsewhere\b|\bmeanwhile\b", re.I)
+
+
 def _context(d: Draft, text: str, sentences: list[Sentence], i: int, lex: Lexicon, ref: Reference) -> None:
-    """Drug, country and place from up to CONTEXT_SENTENCES earlier sentences when the figure's own has none."""
-    earlier = sentences[max(0, i - CONTEXT_SENTENCES):i][::-1]
+    """Drug, country and place from earlier sentences when the figure's own sentence has none.
+
+    Only for rows to import; looks back up to CONTEXT_SENTENCES sentences in
+    the same paragraph, or across paragraphs when the sentence goes on from
+    the one before ("The suspects ...", "They ..."); never past "in a
+    separate case", "meanwhile" and the like.
+    """
+    sent = sentences[i]
+    s_text = text[sent.start:sent.end]
+    if not d.importable or NEW_CASE.search(s_text):
+        return
+    cross = bool(CONTINUES.match(s_text))
+    earlier = []
+    for s in sentences[max(0, i - CONTEXT_SENTENCES):i][::-1]:
+        if s.paragraph != sent.paragraph and not cross:
+            break
+        earlier.append(s)
+        if NEW_CASE.search(text[s.start:s.end]):
+            break
     if not d.drug:
         for s in earlier:
             drug = _drug(text[s.start:s.end], lex, s.end - s.start)
@@ -309,8 +337,9 @@ def _attach_brackets(text: str, figures: list[Figure], rates, lex: Lexicon) -> l
     """Fold "(1 lb)", "(US$68,000)" and "(US$1=W1,117)" into the figure before; read a following per unit."""
     out: list[Figure] = []
     skip: set[int] = set()
+    consumed_to = -1
     for i, f in enumerate(figures):
-        if i in skip:
+        if i in skip or f.start < consumed_to:
             continue
         end = f.end
         m = re.match(r"\s*\(\s*(?:about|around|approx\.?|roughly|some|or|nearly)?\s*", text[end:])
@@ -336,6 +365,7 @@ def _attach_brackets(text: str, figures: list[Figure], rates, lex: Lexicon) -> l
                 f.per = p["per"]
                 f.per_span = (p.start("per"), p.end("per"))
                 end = p.end()
+                consumed_to = end  # "a gram" in "W150,000 a gram" is the price's unit, not a quantity
         f.ext_end = end
         out.append(f)
     return out
@@ -371,12 +401,16 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
                     continue  # "a kilo of rice": not a quantity of anything we record
                 what = " ".join(of.group(1).split()[:3])
                 d.importable = False
+                d.kind = ""
                 d.notes.append(f"not a drug quantity ('of {what}')")
+        if f.is_article and not drug and not SEIZURE_CUE.search(s_text):
+            continue  # "a pill press", "a kilo" in passing: not a seizure
         if f.kind == "count":
             d.notes.append("a count, not a mass: kept as a count")
         reason = _cue(NOT_SEIZURE_MASS, text, f, sent)
         if reason and d.importable:
             d.importable = False
+            d.kind = ""
             d.notes.append(f"not a seizure: {reason}")
         if d.importable and not SEIZURE_CUE.search(s_text):
             d.confidence -= 0.2
@@ -416,6 +450,7 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
                 d.notes.append(f"a price per {per}: the ETL reads prices per unit of mass only")
             if reason:
                 d.importable = False
+                d.kind = ""
                 d.notes.append(f"not a drug price: {reason}")
             d.drug = (per_phrase[1] if per_phrase and d.per_note.startswith(f"per {per} from") else None) or _drug(s_text, lex, f.start - sent.start) or ""
             if not d.drug:
@@ -432,7 +467,7 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
             d.notes.append("a value with no quantity")
         elif reason:
             d.importable = False
-            d.kind = "seizure"
+            d.kind = ""
             d.notes.append(f"not a seizure or price: {reason}")
             d.drug = _drug(s_text, lex, f.start - sent.start) or ""
         elif CASH.search(text[max(sent.start, f.start - 60):min(sent.end, f.ext_end + 30)]):
@@ -441,6 +476,7 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
             d.notes.append("money carried or held, not the value of the drugs")
         else:
             d.importable = False
+            d.kind = ""
             d.notes.append("no word ties this amount to a seizure, a price or cash")
             d.drug = _drug(s_text, lex, f.start - sent.start) or ""
         drafts.append(d)
@@ -605,7 +641,7 @@ def _arrests(s_text: str) -> str:
 
 
 def _date(d: Draft, resolved: list[tuple[FoundDate, str]], para: tuple[str, str] | None, pub: dt.date | None,
-          sent: Sentence) -> None:
+          sent: Sentence, announced: tuple[str, str] | None = None) -> None:
     at = d.span[0] - sent.start if (d.quantity or d.value) else 0
     if resolved:
         found, value = min(resolved, key=lambda r: (abs(r[0].start - at), r[0].start > at))
@@ -615,6 +651,11 @@ def _date(d: Draft, resolved: list[tuple[FoundDate, str]], para: tuple[str, str]
     if para and d.kind != "price":
         d.event_date = para[0]
         d.notes.append(f"date from '{para[1]}' in an earlier sentence of the paragraph")
+        d.confidence -= 0.1
+        return
+    if announced and d.kind in ("seizure", "cash"):
+        d.event_date = announced[0][:7]
+        d.notes.append(f"no date for the event: the month the authorities told of it ('{announced[1]}'); the event may be earlier")
         d.confidence -= 0.1
         return
     if d.kind == "price" and pub is not None:
