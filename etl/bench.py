@@ -72,6 +72,8 @@ def run_child(args: list[str], cwd: Path = REPO, env: dict | None = None) -> Chi
     `os.wait4` gives the rusage of exactly this child (RUSAGE_CHILDREN would
     be the maximum over every child this process has waited for).
     """
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)  # any cwd
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "etl.bench", "--child", *args], cwd=cwd, env=env,

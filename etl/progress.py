@@ -36,13 +36,13 @@ class Progress:
     """One run: stage timings, printed once the run is long enough."""
 
     def __init__(self, name: str = "build", stream: TextIO | None = None, threshold: float = THRESHOLD_S,
-                 enabled: bool | None = None, clock: Callable[[], float] = time.perf_counter):
+                 enabled: bool | None = None, clock: Callable[[], float] | None = None):
         self.name = name
         self.stream = stream if stream is not None else sys.stderr
         self.threshold = threshold
         self.enabled = _isatty(self.stream) if enabled is None else enabled
-        self.clock = clock
-        self.start = clock()
+        self.clock = clock or time.perf_counter
+        self.start = self.clock()
         self.done: list[tuple[str, float]] = []
         self.live = False  # past the threshold: printing as we go
         self.depth = 0
