@@ -124,8 +124,9 @@ def _charts(rows, filters: data.Filters, dataset: data.Dataset, colours, country
     with left:
         dollars = st.segmented_control(
             "Dollars", state.DOLLAR_CHOICES, default="constant", key=state.DOLLARS, bind="query-params",
-            format_func=lambda d: f"Constant {base_year} US$" if d == "constant" and base_year else d.capitalize(),
-            required=True, help="Constant dollars remove US inflation, so prices from different years compare.")
+            format_func=str.capitalize, required=True,
+            help=f"Constant dollars (of {base_year or 'the base year'}) remove US inflation, so prices from "
+                 "different years compare; nominal dollars are those of the year of each price.")
         constant = dollars != "nominal"
         fig = charts.prices(rows, constant, base_year, country_colours)
         _show(fig, "prices", "No price per kilogram in this selection.")

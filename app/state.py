@@ -8,13 +8,15 @@ URL; an unknown value in a link is ignored. Parameters:
     years=FROM&years=TO   year range (inclusive)
     undated=false         leave out reports whose event date is unknown
     drug=NAME             repeat for several drugs (default: all)
-    country=NAME          country name as shown, e.g. South Korea (default: all)
-    kind=seizure|price|cash
+    country=NAME          country name as shown, e.g. South+Korea (default: all)
+    kind=Seizures|Prices|Cash+seized
     link=LABEL            how the report ties the case to North Korea, label as shown
     once=false            show every report instead of one per incident
     log=true              log scale for kilograms per year
-    dollars=nominal       prices in nominal instead of constant dollars
-    tab=Table|Methodology the open tab
+    dollars=Nominal       prices in nominal instead of constant dollars
+    tab=Table+and+downloads|Methodology   the open tab
+
+Values are the labels the widgets show (Streamlit binds labels, not codes).
 """
 from __future__ import annotations
 

@@ -1,0 +1,47 @@
+"""The dashboard's pages: the main page plus optional pages colleagues may add.
+
+An optional page is a module exposing render(); it is registered when the module
+exists. A module that exists but fails to import is logged and left out, so a
+broken extra page never takes the dashboard down.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+
+import streamlit as st
+
+from app import page_dashboard
+
+OPTIONAL_PAGES = (  # module, title, icon, url path
+    ("app.page_upload", "Check your own reports", "✅", "check"),
+    ("app.page_draft", "Draft from an article", "📝", "draft"),
+)
+log = logging.getLogger(__name__)
+
+
+def optional_render(module_name: str) -> Callable[[], None] | None:
+    """render() of `module_name` if the module exists and has one; None otherwise."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name != module_name:
+            log.exception("page %s needs a module that is missing; page left out", module_name)
+        return None
+    except Exception:  # noqa: BLE001 - any import-time failure of a colleague's page
+        log.exception("page %s failed to import; page left out", module_name)
+        return None
+    render = getattr(module, "render", None)
+    return render if callable(render) else None
+
+
+def all_pages() -> list[st.Page]:
+    # Icons are emoji: Streamlit draws them as inline SVG, while a ":material/...:" favicon is fetched from Google.
+    main = st.Page(page_dashboard.render, title="Seizures and prices", icon="📈", default=True)
+    pages = [main]
+    for module_name, title, icon, url_path in OPTIONAL_PAGES:
+        render = optional_render(module_name)
+        if render is not None:
+            pages.append(st.Page(render, title=title, icon=icon, url_path=url_path))
+    return pages
