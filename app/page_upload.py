@@ -12,7 +12,6 @@ tested without a browser; `render_check` draws an `UploadCheck`.
 """
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import tempfile
@@ -106,12 +105,6 @@ def check_uploads(reports: bytes, sources: bytes | None = None, name: str = "rep
         except InputProblems as err:
             check.problems = _renamed(err.problems, names)
             return check
-        except pd.errors.ParserError as err:
-            # Stopgap: etl.csvio.read_csv lets pandas' tokenizer error escape on
-            # a row with too many fields or an unclosed quote. Say which file.
-            check.problems = _csv_syntax_problems([(shown_sources, (raw / "sources.csv").read_bytes()), (name, reports)]) or [
-                Problem(name, 0, "-", f"not a well-formed CSV file: {str(err).strip()}")]
-            return check
 
         check.readable = True
         check.problems = _renamed(result.errors + result.warnings, names)
@@ -133,22 +126,6 @@ def _repo_relative(path: str) -> str:
         return Path(path).resolve().relative_to(REPO).as_posix()
     except ValueError:
         return path
-
-
-def _csv_syntax_problems(files: list[tuple[str, bytes]]) -> list[Problem]:
-    """File-level problems for files pandas cannot tokenize (same reader settings as etl.csvio)."""
-    problems = []
-    for display, data in files:
-        try:
-            pd.read_csv(io.StringIO(data.decode("utf-8-sig"), newline=""), dtype="string",
-                        keep_default_na=False, na_filter=False, skip_blank_lines=True)
-        except pd.errors.ParserError as err:
-            detail = str(err).strip().removeprefix("Error tokenizing data. C error: ")
-            line = re.search(r"in line (\d+)", detail)
-            problems.append(Problem(display, int(line.group(1)) if line else 0, "-", f"not a well-formed CSV file: {detail}"))
-        except UnicodeDecodeError:
-            continue  # the build reports encodings itself; it stopped on the other file first
-    return problems
 
 
 # ---------------------------------------------------------------------------
