@@ -648,7 +648,13 @@ def _date(d: Draft, resolved: list[tuple[FoundDate, str]], para: tuple[str, str]
         d.event_date = value
         d.notes.append(f"date from '{found.text}'" + (f" ({found.note})" if found.note else ""))
         return
-    if para and d.kind != "price":
+    if d.kind == "price" and pub is not None:
+        d.event_date = f"{pub.year:04d}"
+        d.notes.append("no date in the text: a price taken as current in the publication year")
+        return
+    if not d.importable:
+        return  # a figure not to import is dated only by its own sentence
+    if para:
         d.event_date = para[0]
         d.notes.append(f"date from '{para[1]}' in an earlier sentence of the paragraph")
         d.confidence -= 0.1
@@ -657,10 +663,6 @@ def _date(d: Draft, resolved: list[tuple[FoundDate, str]], para: tuple[str, str]
         d.event_date = announced[0][:7]
         d.notes.append(f"no date for the event: the month the authorities told of it ('{announced[1]}'); the event may be earlier")
         d.confidence -= 0.1
-        return
-    if d.kind == "price" and pub is not None:
-        d.event_date = f"{pub.year:04d}"
-        d.notes.append("no date in the text: a price taken as current in the publication year")
         return
     d.notes.append("no date in the text" + (f" (published {pub.isoformat()})" if pub else ""))
     d.confidence -= 0.15

@@ -33,12 +33,12 @@ _REPORTING = r"(?i:said|says|announced|reported|told|added|stated|confirmed|disc
 
 PATTERNS: list[tuple[str, re.Pattern]] = [
     ("iso", re.compile(rf"\b(?P<y>{_YEAR})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})\b")),
+    # "21 August 2017", "3 March"
+    ("day_month", re.compile(rf"\b(?P<d>{_DAY})\s+(?P<month>{_MONTH})(?![\w])(?:,?\s+(?P<y>{_YEAR})\b)?")),
     # "August 21, 2017", "Feb. 24", "early May", "in August last year", "May 2008"
     ("month", re.compile(
         rf"(?P<part>{_PART})?\b(?P<month>{_MONTH})(?![\w])(?:\s+(?P<d>{_DAY})\b)?"
         rf"(?:,?\s+(?P<y>{_YEAR})\b|\s+(?i:(?:of\s+)?(?P<rel>last|this|next)\s+year)\b)?")),
-    # "21 August 2017", "3 March"
-    ("day_month", re.compile(rf"\b(?P<d>{_DAY})\s+(?P<month>{_MONTH})(?![\w])(?:,?\s+(?P<y>{_YEAR})\b)?")),
     ("weekday", re.compile(rf"(?i:\b(?P<lead>last|this|on|this\s+past|past)\s+)?\b(?P<wd>{_WEEKDAY})\b")),
     ("ordinal_day", re.compile(r"(?i:\bon\s+the\s+(?P<d>[12]\d|3[01]|[1-9])(?:st|nd|rd|th))\b")),
     ("relative", re.compile(

@@ -116,7 +116,8 @@ def build_lexicon(ref: Reference) -> Lexicon:
             currency_words[marker] = (marker, next(iter(isos)) if len(isos) == 1 else None)
     for word, (marker, iso) in EXTRA_CURRENCY_WORDS.items():
         currency_words.setdefault(word, (marker, iso))
-    prefixes = [p for p in PREFIX_MARKERS]
+    # Words in the prefix list ("dollars") are read after the number here, with the other currency words.
+    prefixes = [p for p in PREFIX_MARKERS if not re.fullmatch(r"[a-z][a-z. ]*", p)]
     letter_prefixes = [p for p in prefixes if re.fullmatch(r"[A-Z]", p)]
     code_prefixes = [p for p in prefixes if re.fullmatch(r"[A-Z]{2,}", p)]
     symbol_prefixes = [p for p in prefixes if p not in letter_prefixes and p not in code_prefixes]
@@ -295,6 +296,9 @@ def _figure(m: re.Match, text: str, lex: Lexicon, comma_decimal: bool) -> Figure
         word = None
     else:
         return None
+    letter = any(k in m.re.groupindex and m[k] for k in ("c1letter", "c2letter"))
+    if letter and not (s1 or s2) and n1 < 100 and not re.search(r"[.,]", m["n1"]):
+        return None  # "P3", "W7": a label more likely than 3 pesos
     if kind == "money" and marker:
         prefix_isos = lex.markers.get(marker.lower())
         if prefix_isos and len(prefix_isos) == 1:

@@ -1,0 +1,56 @@
+"""The extractor on the seed documents (../shared/seeds), read at run time.
+
+For each document: every seizure, price and cash figure that data/raw/reports.csv
+records from it is found with the same kilograms, amount and currency, and no
+exchange-rate statement is reported as a seizure. Recall and precision are
+printed (run with -s to see them, or `python -m etl extract --evaluate`).
+Skipped when the seed folder is absent.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from etl.cli import main
+from etl.extract_eval import SEED_SOURCES, evaluate, format_report
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = Path(os.environ.get("EXTRACT_SEEDS", ROOT.parent / "shared" / "seeds"))
+
+pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed documents not found at {SEEDS}")
+
+
+@pytest.fixture(scope="module")
+def results():
+    out = evaluate(SEEDS, ROOT / "data" / "raw", ROOT / "data" / "reference")
+    print("\n" + format_report(out))
+    return out
+
+
+def test_every_seed_document_is_evaluated(results):
+    assert [r.name[:3] for r in results] == list(SEED_SOURCES)
+
+
+def test_recall_every_recorded_figure_is_found(results):
+    for r in results:
+        assert r.missed == [], f"{r.name}: missed {r.missed}"
+        assert r.recall in (None, 1.0)
+    assert sum(r.curated for r in results) > 0  # the seeds do record figures
+
+
+def test_no_exchange_rate_statement_is_reported_as_a_seizure(results):
+    assert [r.rates_as_seizures for r in results] == [0] * len(results)
+
+
+def test_precision_nothing_else_is_marked_for_import(results):
+    for r in results:
+        assert r.extra == [], f"{r.name}: reported {r.extra}"
+
+
+def test_evaluate_command_prints_the_table(capsys):
+    assert main(["extract", "--evaluate", "--seeds", str(SEEDS)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[:6] == ["document", "curated", "drafted", "matched", "recall", "precision"]
+    assert any(line.startswith("all ") for line in out.splitlines())
