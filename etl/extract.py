@@ -110,6 +110,8 @@ COUNTRY_NAMES = {  # names of countries and cities (not demonyms), for a last-re
     "netherlands", "spain", "france", "italy", "mexico", "canada", "britain", "united kingdom",
 }
 AUTHORITIES = r"(?:police|customs|authorities|border\s+(?:police|guards?|patrol)|coast\s+guard|prosecutors|navy|troops|officers|officials|agents)"
+NK_PLACES = (r"North\s+Korea|Pyongyang|jangmadang|Hyesan|Sinuiju|Shinuiju|Chongjin|Hamhung|Hamheung|Musan|Rason|Nampo"
+             r"|Wonsan|Kaesong|Hoeryong|Pyongsong|Ryanggang|Yanggang|Hamgyong|Hamkyung")
 DOLLAR_COUNTRIES = {"AU": "AUD", "HK": "HKD", "TW": "TWD", "US": "USD"}
 ABBREVIATIONS = {"u.s", "u.n", "u.k", "mr", "mrs", "ms", "dr", "st", "no", "gen", "lt", "col", "sgt", "jr", "sr", "co",
                  "corp", "inc", "ltd", "vs", "approx", "e.g", "i.e", "a.m", "p.m", "jan", "feb", "mar", "apr", "jun",
@@ -259,6 +261,7 @@ def _segment(text: str, start: int, end: int, pub: dt.date | None, outlet: str |
         for dr in sentence_drafts:
             _date(dr, resolved, para_date.get(sent.paragraph), pub, sent, announced)
             _context(dr, text, sentences, sentences.index(sent), lex, ref)
+        sentence_drafts = _pair_with_previous(sentence_drafts, drafts, text, sentences, sentences.index(sent))
         drafts += sentence_drafts
         if resolved:
             last = resolved[-1]
@@ -268,6 +271,28 @@ def _segment(text: str, start: int, end: int, pub: dt.date | None, outlet: str |
 
 
 CONTEXT_SENTENCES = 4
+LONE_VALUE = "a value with no quantity"
+
+
+def _pair_with_previous(new: list[Draft], done: list[Draft], text: str, sentences: list[Sentence], i: int) -> list[Draft]:
+    """"In 2015 police seized 50 kg of meth. It was worth $5m.": the value joins the mass of the sentence before."""
+    if i == 0 or not CONTINUES.match(text[sentences[i].start:sentences[i].end]):
+        return new
+    previous = sentences[i - 1]
+    out = []
+    for d in new:
+        if d.importable and d.kind == "seizure" and d.quantity is None and d.value is not None and LONE_VALUE in d.notes:
+            masses = [m for m in done if m.sentence is previous and m.kind == "seizure" and m.importable
+                      and m.quantity is not None and m.value is None]
+            if len(masses) == 1:
+                m = masses[0]
+                m.value, m.currency, m.usd_stated, m.stated_rate = d.value, d.currency, d.usd_stated, d.stated_rate
+                m.notes += [n for n in d.notes if n != LONE_VALUE and not n.startswith(("date ", "no date", "drug ", "country "))]
+                m.notes.append(f"value from the next sentence: '{text[d.value.start:d.value.end]}'")
+                m.confidence -= 0.1
+                continue
+        out.append(d)
+    return out
 
 
 CONTINUES = re.compile(r"^\W*(?:The|These|Those|They|It|Its|Their|He|She|His|Her|This|Such)\b")
@@ -286,10 +311,11 @@ def _context(d: Draft, text: str, sentences: list[Sentence], i: int, lex: Lexico
     s_text = text[sent.start:sent.end]
     if not d.importable or NEW_CASE.search(s_text):
         return
-    cross = bool(CONTINUES.match(s_text))
+    opens_paragraph = i == 0 or sentences[i - 1].paragraph != sent.paragraph
+    allowed = {sent.paragraph} | ({sentences[i - 1].paragraph} if opens_paragraph and i > 0 and CONTINUES.match(s_text) else set())
     earlier = []
     for s in sentences[max(0, i - CONTEXT_SENTENCES):i][::-1]:
-        if s.paragraph != sent.paragraph and not cross:
+        if s.paragraph not in allowed:
             break
         earlier.append(s)
         if NEW_CASE.search(text[s.start:s.end]):
@@ -342,7 +368,7 @@ def _attach_brackets(text: str, figures: list[Figure], rates, lex: Lexicon) -> l
         if i in skip or f.start < consumed_to:
             continue
         end = f.end
-        m = re.match(r"\s*\(\s*(?:about|around|approx\.?|roughly|some|or|nearly)?\s*", text[end:])
+        m = re.match(r"\s*\(\s*(?:or\s+|i\.e\.\s*|equivalent\s+to\s+)?", text[end:])
         if m:
             inner_start = end + m.end()
             nxt = figures[i + 1] if i + 1 < len(figures) else None
@@ -464,7 +490,7 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
                 partner.notes += [n for n in d.notes]
                 continue
             d.drug = _drug(s_text, lex, f.start - sent.start) or ""
-            d.notes.append("a value with no quantity")
+            d.notes.append(LONE_VALUE)
         elif reason:
             d.importable = False
             d.kind = ""
@@ -591,7 +617,7 @@ def _currency(f: Figure, s_text: str, outlet: str | None, lex: Lexicon, kind: st
             return iso, (None if outlet == "US" else f"'{written}' read as {iso} because the outlet is in {outlet}")
         return "USD", f"'{written}' read as USD (guess: {'no outlet country given' if not outlet else 'outlet in ' + outlet})"
     if "KRW" in options:
-        if re.search(r"North\s+Korea|Pyongyang|jangmadang", s_text) and not re.search(r"South\s+Korea|Seoul", s_text) and kind == "price":
+        if re.search(NK_PLACES, s_text) and not re.search(r"South\s+Korea|Seoul", s_text) and kind == "price":
             return "KPW", f"'{written}' read as North Korean won (guess: a price inside North Korea)"
         return "KRW", f"'{written}' read as South Korean won (guess)"
     if "JPY" in options and "CNY" in options:
@@ -668,6 +694,17 @@ def _date(d: Draft, resolved: list[tuple[FoundDate, str]], para: tuple[str, str]
     d.confidence -= 0.15
 
 
+def _compatible(a: Draft, b: Draft) -> bool:
+    """Two mentions of the same mass may be one seizure: no clash of drug or date."""
+    drugs = {x.lower() for x in (a.drug, b.drug) if x and x.lower() not in GENERIC_DRUGS}
+    dates = {x for x in (a.event_date, b.event_date) if x}
+    if len(dates) == 2:
+        x, y = sorted(dates, key=len)
+        if not y.startswith(x):
+            return False
+    return len(drugs) <= 1 or len({x.rstrip("s") for x in drugs}) <= 1
+
+
 def _merge_duplicates(drafts: list[Draft], text: str) -> list[Draft]:
     """One row per seizure: a later mention of the same mass (with its value) absorbs an earlier one."""
     out: list[Draft] = []
@@ -675,7 +712,7 @@ def _merge_duplicates(drafts: list[Draft], text: str) -> list[Draft]:
         if d.kind == "seizure" and d.quantity is not None and d.importable:
             same = [o for o in out if o.kind == "seizure" and o.quantity is not None and o.importable
                     and abs(o.quantity.point - d.quantity.point) < 1e-9 and (o.quantity.unit or "").lower() == (d.quantity.unit or "").lower()
-                    and (o.value is None or d.value is None)]
+                    and (o.value is None or d.value is None) and _compatible(o, d)]
             if same:
                 o = same[0]
                 keep, drop = (d, o) if (d.value is not None and o.value is None) else (o, d)

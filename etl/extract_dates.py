@@ -48,6 +48,7 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     ("anaphor", re.compile(
         r"(?i:\b(?P<ana>the\s+same\s+year|that\s+year|next\s+year|the\s+following\s+year|a\s+year\s+later|"
         r"the\s+next\s+year)\b)")),
+    ("part_year", re.compile(rf"(?i:\b(?P<part>early|mid|late|the\s+end\s+of|the\s+beginning\s+of)[\s-]+)(?P<y>{_YEAR})\b(?!s)")),
     ("year", re.compile(rf"(?<![\w$€¥₩₱.,-])(?P<y>{_YEAR})(?![\w-]|[.,]\d|\s*(?:kg|kilo|gram|ton|pound|lb|%))")),
 ]
 
@@ -187,7 +188,7 @@ def _resolve(kind: str, m: re.Match, text: str, pub: dt.date | None) -> FoundDat
         ana = g["ana"].lower()
         which = "same" if ("same" in ana or ana == "that year") else "next"
         return FoundDate(*span, None, "year", anaphor=which)
-    if kind == "year":
+    if kind in ("year", "part_year"):
         y = int(g["y"])
         if pub is not None and y > pub.year:
             return None

@@ -125,6 +125,34 @@ def test_money_pesos_yen_yuan_euros_cash_and_usd_equivalents(ref):
     assert "money carried or held" in notes[5]
 
 
+MIXED = [
+    ("seizure", "", "", "", "drugs", "1.2 tonnes", "A$1 billion", "AUD", "", "", "", "yes"),
+    ("seizure", "", "", "", "heroin", "400kg", "", "", "", "", "", "yes"),
+    ("cash", "", "", "", "heroin", "", "US$3 million", "USD", "", "", "", "yes"),
+    ("price", "2020", "", "", "ice", "", "50,000 won per gram", "KPW", "", "", "", "yes"),
+    ("price", "2019", "", "", "crystal meth", "", "about 10,000 yuan per kilogram", "CNY", "", "", "", "yes"),
+    ("seizure", "", "JP", "", "stimulants", "1 tonne", "about 60 billion yen", "JPY", "$550 million", "", "", "yes"),
+    ("", "", "", "", "", "", "an estimated $100 million to $200 million", "USD", "", "", "", "no"),
+    ("seizure", "2019", "", "", "methamphetamine", "2.3 tonnes", "more than HK$1.2 billion", "HKD", "", "", "", "yes"),
+    ("seizure", "", "", "", "heroin", "About 1,000 bags", "", "", "", "", "", "yes"),
+    ("price", "2020", "CN", "Yanji", "ice", "", "between 100 and 150 yuan per gram", "CNY", "", "", "", "yes"),
+    ("price", "2020", "", "", "cocaine", "", "$300 per g", "USD", "", "", "", "yes"),
+    ("seizure", "2015", "", "", "meth", "50kg", "$5m", "USD", "", "", "", "yes"),
+    ("seizure", "2020-03-03", "", "", "heroin", "50 kg", "$5m", "USD", "", "", "", "yes"),
+    ("seizure", "2020-03-03", "", "", "meth", "20 kg", "$1m", "USD", "", "", "", "yes"),
+    ("seizure", "", "", "", "cocaine", "30 kg", "2.5 million euros", "EUR", "about US$2.7 million", "", "", "yes"),
+]
+
+
+def test_mixed_story_pairs_values_across_a_sentence_and_keeps_same_size_seizures_apart(ref):
+    out = run(ref, "mixed.txt", "2020-06-15")
+    assert rows(out) == MIXED
+    notes = list(out["notes"])
+    assert "'won' read as North Korean won (guess: a price inside North Korea)" in notes[3]
+    assert "value from the next sentence: '$5m'" in notes[11]
+    assert "an estimate of a market, trade or earnings" in notes[6]
+
+
 def test_blog_archive_split_on_post_dates(ref):
     text = (FIXTURES / "archive.txt").read_text(encoding="utf-8")
     ids = {dt.date(2016, 3, 4): "blog-2016-03-04", dt.date(2016, 1, 11): "blog-2016-01-11"}
@@ -217,7 +245,7 @@ def test_char_offsets_point_at_the_figure_in_the_text(ref):
 
 
 @pytest.mark.parametrize("name, published, outlet", [
-    ("masses.txt", "2024-03-15", "KR"), ("money_au.txt", "2023-11-20", "AU"), ("money_ph.txt", "2022-06-10", "PH")])
+    ("masses.txt", "2024-03-15", "KR"), ("mixed.txt", "2020-06-15", None), ("money_au.txt", "2023-11-20", "AU"), ("money_ph.txt", "2022-06-10", "PH")])
 def test_rows_to_import_pass_the_etl_checks_on_amounts_currency_and_rates(ref, name, published, outlet):
     """A curator can paste the cells: the ETL reads every quantity, value, usd_stated and stated_rate."""
     out = run(ref, name, published, outlet, source_id="draft-source")
@@ -344,6 +372,7 @@ PUB = dt.date(2011, 3, 6)  # a Sunday
     ("In April 2003", "2003-04"),
     ("on 21 August 2010", "2010-08-21"),
     ("in 1976", "1976"),
+    ("in mid-2009", "2009"),
 ])
 def test_dates_resolve_against_the_publication_date(text, value):
     found = [d for d in find_dates(text, PUB) if d.value]
