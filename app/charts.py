@@ -132,7 +132,7 @@ def prices(rows: pd.DataFrame, constant: bool, base_year: int | None, colours: d
                            "<extra>" + kind + "</extra>"),
         ))
     fig.update_xaxes(title_text=None)
-    fig.update_yaxes(title_text=f"US$ per kg ({dollars}, log scale)", type="log", tickformat="$,~s")
+    fig.update_yaxes(title_text="US$ per kg (log scale)", type="log", tickformat="$,~s")
     return _layout(fig, f"Prices per kilogram ({dollars})")
 
 

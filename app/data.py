@@ -438,8 +438,8 @@ TABLE_COLUMNS = {
     "date": "Date", "kind": "Kind", "drug": "Drug", "country_name": "Country", "place": "Place",
     "quantity_reported": "Quantity as reported", "quantity_kg": "Kilograms",
     "value_reported": "Value as reported", "value_usd": "US$ (nominal)", "value_usd_const": "US$ (constant)",
-    "usd_per_kg": "US$ per kg (nominal)", "link_label": "Link to North Korea", "source": "Source",
-    "url": "Link", "source_type": "Source type", "incident_id": "Incident", "incident_reports": "Reports of it",
+    "usd_per_kg": "US$ per kg (nominal)", "source": "Source", "url": "Link", "link_label": "Link to North Korea",
+    "source_type": "Source type", "incident_id": "Incident", "incident_reports": "Reports of it",
     "is_representative": "Representative", "incident_scope": "Scope", "report_id": "Report", "notes": "Notes",
 }
 

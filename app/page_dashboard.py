@@ -163,14 +163,17 @@ def _table(rows, frame, dataset: data.Dataset) -> None:
             data.table_view(rows), hide_index=True, width="stretch", height=min(600, 38 + 35 * len(rows)),
             key="table",
             column_config={
+                "Quantity as reported": st.column_config.TextColumn(width="medium"),
+                "Value as reported": st.column_config.TextColumn(width="medium"),
                 "Kilograms": st.column_config.NumberColumn(format="localized", help="Point estimate, kg"),
-                "US$ (nominal)": st.column_config.NumberColumn(format="dollar", help="Dollars of the year"),
+                "US$ (nominal)": st.column_config.NumberColumn(format="localized", help="US dollars of the year"),
                 "US$ (constant)": st.column_config.NumberColumn(
-                    format="dollar", help=f"Constant {dataset.base_year or ''} US dollars"),
+                    format="localized", help=f"Constant {dataset.base_year or ''} US dollars"),
                 "US$ per kg (nominal)": st.column_config.NumberColumn(
-                    format="dollar", help="Quoted price per kg, or the value divided by the mass for seizures"),
+                    format="localized", help="Quoted price per kg, or the value divided by the mass for seizures"),
+                "Source": st.column_config.TextColumn(width="medium", help="Outlet: title of the source document"),
                 "Link": st.column_config.LinkColumn(display_text=r"https?://(?:www\.)?([^/]+)",
-                                                    help="Open the source document"),
+                                                    help="Open the source document (empty when it has no URL)"),
                 "Reports of it": st.column_config.NumberColumn(format="%d"),
                 "Notes": st.column_config.TextColumn(width="large"),
             },

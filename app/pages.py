@@ -14,9 +14,9 @@ import streamlit as st
 
 from app import page_dashboard
 
-OPTIONAL_PAGES = (  # module, title, icon, url path
-    ("app.page_upload", "Check your own reports", "✅", "check"),
-    ("app.page_draft", "Draft from an article", "📝", "draft"),
+OPTIONAL_PAGES = (  # module, title, url path
+    ("app.page_upload", "Check your own reports", "check"),
+    ("app.page_draft", "Draft from an article", "draft"),
 )
 log = logging.getLogger(__name__)
 
@@ -37,11 +37,11 @@ def optional_render(module_name: str) -> Callable[[], None] | None:
 
 
 def all_pages() -> list[st.Page]:
-    # Icons are emoji: Streamlit draws them as inline SVG, while a ":material/...:" favicon is fetched from Google.
-    main = st.Page(page_dashboard.render, title="Seizures and prices", icon="📈", default=True)
+    # No page icons: a ":material/...:" icon becomes a favicon fetched from Google's servers.
+    main = st.Page(page_dashboard.render, title="Seizures and prices", default=True)
     pages = [main]
-    for module_name, title, icon, url_path in OPTIONAL_PAGES:
+    for module_name, title, url_path in OPTIONAL_PAGES:
         render = optional_render(module_name)
         if render is not None:
-            pages.append(st.Page(render, title=title, icon=icon, url_path=url_path))
+            pages.append(st.Page(render, title=title, url_path=url_path))
     return pages
