@@ -104,12 +104,12 @@ def _child_floor(raw: Path, out: Path) -> dict:
 
     from etl.columns import COLUMNS
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     frames = {}
     for name in ("reports.csv", "sources.csv", "incidents.csv"):
         if (raw / name).exists():
             frames[name] = pd.read_csv(raw / name, dtype="string", keep_default_na=False, na_filter=False)
-    t_read = time.perf_counter() - t0
+    t_read, c_read = time.perf_counter() - t0, time.process_time() - c0
 
     # Not timed: a frame of the output's shape and column types, filled from the input.
     reports = frames["reports.csv"]
@@ -130,14 +130,14 @@ def _child_floor(raw: Path, out: Path) -> dict:
             data[col.name] = rng.random(n) < 0.5
     frame = pd.DataFrame(data)
 
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     payload = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
     with open(out, "wb") as fh:
         fh.write(payload)
         fh.flush()
         os.fsync(fh.fileno())
-    t_write = time.perf_counter() - t1
-    return {"read_s": t_read, "write_s": t_write, "seconds": t_read + t_write, "rows": n,
+    t_write, c_write = time.perf_counter() - t1, time.process_time() - c1
+    return {"read_s": t_read, "write_s": t_write, "seconds": t_read + t_write, "cpu_s": c_read + c_write, "rows": n,
             "columns": frame.shape[1], "bytes": len(payload)}
 
 
@@ -146,15 +146,15 @@ def _child_build(raw: Path, out: Path) -> dict:
     from etl.csvio import write_atomic
     from etl.errors import InputProblems
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         result = build(raw, REPO / "data" / "reference", out, keep_going=True)
     except InputProblems as err:
         return {"error": f"build failed with {len(err.problems)} problem(s)", "problems": [str(p) for p in err.problems[:10]]}
     t_build = time.perf_counter() - t0
     write_atomic(result.files)
-    seconds = time.perf_counter() - t0
-    return {"build_s": t_build, "write_s": seconds - t_build, "seconds": seconds, "rows": result.input_rows,
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"build_s": t_build, "write_s": seconds - t_build, "seconds": seconds, "cpu_s": cpu, "rows": result.input_rows,
             "written": result.written_rows, "rejected": result.rejected_rows, "columns": result.frame.shape[1],
             "bytes": len(result.files[out / OUTPUT_NAME]), "warnings": len(result.warnings),
             "problems": [str(p) for p in (result.errors + result.warnings)[:10]]}
@@ -337,7 +337,7 @@ def bench_build(rows: int, seed: int, keep: Path | None) -> int:
                 print(f"  I/O floor failed: {floor.result['error']}\n{floor.result.get('stderr', '')}")
                 return 1
             f = floor.result
-            print(f"  I/O floor  {f['seconds']:7.2f} s  (read {f['read_s']:.2f} s, write {f['write_s']:.2f} s; "
+            print(f"  I/O floor  {f['seconds']:7.2f} s  (CPU {f['cpu_s']:.2f} s; read {f['read_s']:.2f} s, write {f['write_s']:.2f} s; "
                   f"{f['rows']:,} x {f['columns']} -> {f['bytes'] / 1e6:.0f} MB; peak RSS {_fmt_bytes(floor.max_rss)})", flush=True)
             out = tmp / f"out-{n}"
             build = run_child(["build", str(raw), str(out)])
@@ -349,16 +349,18 @@ def bench_build(rows: int, seed: int, keep: Path | None) -> int:
                 if b.get("stderr"):
                     print(b["stderr"])
                 return 1
-            print(f"  build      {b['seconds']:7.2f} s  (build() {b['build_s']:.2f} s, write {b['write_s']:.2f} s; "
+            print(f"  build      {b['seconds']:7.2f} s  (CPU {b['cpu_s']:.2f} s; build() {b['build_s']:.2f} s, write {b['write_s']:.2f} s; "
                   f"{b['written']:,} x {b['columns']} -> {b['bytes'] / 1e6:.0f} MB; process {build.wall_s:.2f} s incl. start-up)", flush=True)
             print(f"  ratio      {b['seconds'] / f['seconds']:7.2f} x the floor;  {n / b['seconds']:,.0f} rows/s "
                   f"(floor {n / f['seconds']:,.0f} rows/s);  build peak RSS {_fmt_bytes(build.max_rss)}", flush=True)
+            print(f"  CPU ratio  {b['cpu_s'] / f['cpu_s']:7.2f} x (CPU seconds; less sensitive to other jobs on a shared machine)", flush=True)
             if b["rejected"] or b["warnings"]:
                 failed = True
                 print(f"  rejected rows: {b['rejected']:,}, warnings: {b['warnings']:,} (synthetic rows should all be valid)")
                 for line in b["problems"]:
                     print(f"    {line}")
-            runs[n] = {"floor": f["seconds"], "build": b["seconds"], "rss": build.max_rss}
+            runs[n] = {"floor": f["seconds"], "build": b["seconds"], "rss": build.max_rss,
+                       "floor_cpu": f["cpu_s"], "build_cpu": b["cpu_s"]}
             if keep is None:
                 shutil.rmtree(raw, ignore_errors=True)
                 (tmp / f"floor-{n}.csv").unlink(missing_ok=True)
@@ -369,7 +371,9 @@ def bench_build(rows: int, seed: int, keep: Path | None) -> int:
             failed |= not ok
         if len(sizes) > 1:
             s, l = runs[sizes[0]], runs[sizes[-1]]
-            print(f"      (I/O floor grows {l['floor'] / s['floor']:.2f}x for the same 10x rows)")
+            print(f"      (I/O floor grows {l['floor'] / s['floor']:.2f}x for the same 10x rows; in CPU seconds the build grows "
+                  f"{l['build_cpu'] / s['build_cpu']:.2f}x, the floor {l['floor_cpu'] / s['floor_cpu']:.2f}x; "
+                  f"CPU ratio at {sizes[-1]:,} rows {l['build_cpu'] / l['floor_cpu']:.2f}x)")
     finally:
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
