@@ -1,7 +1,7 @@
 """The dashboard's view state and the URL: which filters exist, their query parameters, their defaults.
 
 Every filter widget is bound to a query parameter (Streamlit's
-`bind="query-params"`), so the address bar always holds the current view and
+`bind="query-params", persist_state="session"`), so the address bar always holds the current view and
 a copied link reopens it. A parameter equal to its default is left out of the
 URL; an unknown value in a link is ignored. Parameters:
 
@@ -65,23 +65,23 @@ def sidebar(opts: Options) -> data.Filters:
     years = None
     if opts.years and opts.years[0] < opts.years[1]:
         years = sb.slider("Years", opts.years[0], opts.years[1], opts.years, step=1, key=YEARS,
-                          bind="query-params", help="Year of the seizure or price observation.")
-    include_undated = sb.toggle("Include reports without a date", value=True, key=UNDATED, bind="query-params",
+                          bind="query-params", persist_state="session", help="Year of the seizure or price observation.")
+    include_undated = sb.toggle("Include reports without a date", value=True, key=UNDATED, bind="query-params", persist_state="session",
                                 disabled=not opts.has_undated,
                                 help="Some sources do not say when the seizure happened; they cannot be placed "
                                      "on a time axis but count in the headline numbers and the table.")
-    drugs = sb.multiselect("Drug", opts.drugs, key=DRUG, bind="query-params", placeholder="All drugs")
+    drugs = sb.multiselect("Drug", opts.drugs, key=DRUG, bind="query-params", persist_state="session", placeholder="All drugs")
     countries = sb.multiselect("Country", opts.countries, format_func=data.country_name, key=COUNTRY,
-                               bind="query-params", placeholder="All countries",
+                               bind="query-params", persist_state="session", placeholder="All countries",
                                help="Where the seizure or price observation happened.")
     kinds = sb.multiselect("Kind of figure", opts.kinds, format_func=lambda k: KIND_LABELS.get(k, k), key=KIND,
-                           bind="query-params", placeholder="Seizures, prices and cash",
+                           bind="query-params", persist_state="session", placeholder="Seizures, prices and cash",
                            help="Seizures (quantities and their value), prices quoted per unit on a market, "
                                 "or cash seized together with drugs.")
     links = sb.multiselect("Link to North Korea", opts.links, format_func=data.link_label, key=LINK,
-                           bind="query-params", placeholder="Any link",
+                           bind="query-params", persist_state="session", placeholder="Any link",
                            help="How the source ties the case to North Korea (see Methodology).")
-    count_once = sb.toggle("Count each incident once", value=True, key=ONCE, bind="query-params",
+    count_once = sb.toggle("Count each incident once", value=True, key=ONCE, bind="query-params", persist_state="session",
                            help="When several reports describe the same seizure or price, keep only the "
                                 "representative report (rule in Methodology), and never add an operation "
                                 "or annual total on top of the seizures it sums.")

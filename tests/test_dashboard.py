@@ -459,3 +459,36 @@ def test_optional_pages_are_added_only_when_present(tmp_path, monkeypatch):
     for name in ("app.page_upload", "app.page_draft"):
         if importlib.util.find_spec(name) is not None:
             assert callable(optional_render(name))
+
+
+# --- Any selection: the page's numbers equal the ones computed here ----------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pick=hs.data())
+def test_any_selection_gives_the_independent_rows_and_sums(frame, table, pick):
+    def subset(column):
+        values = sorted(table[column].dropna().unique())
+        return tuple(pick.draw(hs.lists(hs.sampled_from(values), unique=True, max_size=3)))
+
+    years = table["year"].dropna().astype(int)
+    low = pick.draw(hs.integers(years.min(), years.max()))
+    high = pick.draw(hs.integers(low, years.max()))
+    once, undated = pick.draw(hs.booleans()), pick.draw(hs.booleans())
+    countries, kinds, drugs = subset("country"), subset("kind"), subset("drug")
+    filters = data.Filters(years=(low, high), include_undated=undated, countries=countries, kinds=kinds,
+                           drugs=drugs, count_once=once)
+    rows = data.apply_filters(frame, filters)
+    expected = select(table, once=once, countries=countries, kinds=kinds, drugs=drugs, years=(low, high),
+                      undated=undated)
+    assert rows["report_id"].tolist() == expected["report_id"].tolist()
+    summed = summable(expected, once)
+    seized = summed[summed["kind"] == "seizure"]
+    h = data.headline(rows, once)
+    assert h.incidents == summed["incident_id"].nunique()
+    assert h.kg == pytest.approx(seized["quantity_kg"].sum())
+    assert h.value_const_usd == pytest.approx(seized["value_usd_const"].sum())
+    assert sum(h.kg_by_drug.values()) == pytest.approx(h.kg)
