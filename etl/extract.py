@@ -143,6 +143,7 @@ class Draft:
     event_date: str = ""
     arrests: str = ""
     per_note: str = ""
+    rate_span: tuple[int, int] | None = None  # for a free-standing exchange-rate statement
 
     @property
     def span(self) -> tuple[int, int]:
@@ -513,7 +514,7 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
                 continue
             d = Draft(kind="", sentence=sent, importable=False, stated_rate=rate)
             d.notes.append(f"exchange-rate statement ({text[s:e]}), not a seizure or price")
-            d.__dict__["rate_span"] = (s, e)
+            d.rate_span = (s, e)
             drafts.append(d)
     for d in drafts:
         _fill(d, text, sent, lex, ref, outlet)
@@ -731,7 +732,7 @@ def _row(i: int, d: Draft, text: str, source_id: str, pub: dt.date | None) -> di
     if d.quantity or d.value:
         start, end = d.span
     else:
-        start, end = d.__dict__.get("rate_span", (d.sentence.start, d.sentence.start))
+        start, end = d.rate_span or (d.sentence.start, d.sentence.start)
     value = ""
     if d.value is not None:
         value = d.value.canonical + (f" per {d.value.per}" if d.value.per else "")

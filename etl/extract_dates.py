@@ -201,7 +201,7 @@ def shift_year(value: str, years: int) -> str:
 
 
 POST_DATE_LINE = re.compile(
-    rf"^[ \t]*(?:Date\s*:\s*)?(?:{_WEEKDAY},\s+)?(?P<month>{_MONTH})\s+(?P<d>{_DAY}),\s+(?P<y>{_YEAR})[ \t]*$", re.M)
+    rf"^[ \t]*(?:Date\s*:\s*)?(?:{_WEEKDAY},\s+)?(?P<month>{_MONTH})\s+(?P<d>{_DAY}),\s+(?P<y>{_YEAR})[ \t\r]*$", re.M)
 
 
 def date_of_line(m: re.Match) -> dt.date:

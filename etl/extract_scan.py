@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from etl.amounts import PREFIX_MARKERS, QUALIFIERS, SCALES, parse_amount
 from etl.reference import Reference
@@ -136,7 +137,7 @@ def build_lexicon(ref: Reference) -> Lexicon:
     head = rf"(?<![\w$€¥₩₱.,])(?:(?P<qual>{quals})\s+)?"
     first_word = rf"(?:\s*{word.format(n='w1')})?"
     rng = rf"(?:\s*(?P<sep>-|–|—|\bto\b|\band\b)\s*{part(2)})?"
-    last_word = rf"(?:\s*{word.format(n='w2')})?"
+    last_word = rf"(?:(?:\s*|-){word.format(n='w2')})?"  # "50 kg", "50kg", "a 50-kg bag"
     figure = re.compile(head + part(1) + first_word + rng + last_word, re.I)
     single = re.compile(head + part(1) + last_word.replace("w2", "w1"), re.I)
     mass_units = [s for s, (_, kind) in units.items()] + list(EXTRA_UNIT_WORDS)
@@ -309,7 +310,8 @@ def _figure(m: re.Match, text: str, lex: Lexicon, comma_decimal: bool) -> Figure
         return None
     qual = m["qual"].lower() if m["qual"] else None
     canonical = _canonical(qual, marker, n1, s1, n2 if is_range else None, s2, word if kind == "money" else unit)
-    if not notes and not (wl in EXTRA_UNIT_WORDS) and _same_reading(m.group(0), a, b):
+    expected_word = (word if kind == "money" else unit) or ""
+    if not notes and not (wl in EXTRA_UNIT_WORDS) and _same_reading(m.group(0), a, b, marker, expected_word):
         canonical = re.sub(r"\s+", " ", m.group(0).strip())  # as written, when the ETL reads it the same way
     return Figure(
         start=m.start(), end=m.end(), text=m.group(0), kind=kind, low=a, high=b, point=(a + b) / 2, canonical=canonical,
@@ -318,10 +320,21 @@ def _figure(m: re.Match, text: str, lex: Lexicon, comma_decimal: bool) -> Figure
     )
 
 
-def _same_reading(text: str, low: float, high: float) -> bool:
+@lru_cache(maxsize=4096)
+def read_amount(text: str):
+    """`etl.amounts.parse_amount(text)`, cached (one pandas pass per distinct text); the error text on failure."""
     try:
-        a = parse_amount(text)
-    except Exception:  # noqa: BLE001
+        return parse_amount(text)
+    except Exception as err:  # noqa: BLE001 - any parser failure is reported to the curator
+        return str(err)
+
+
+def _same_reading(text: str, low: float, high: float, marker: str | None, word: str) -> bool:
+    """True when the ETL parser reads `text` as these numbers, this marker and this unit or currency word."""
+    a = read_amount(text)
+    if isinstance(a, str):
+        return False
+    if (a.marker or "") != (marker or "") or (a.unit or "").lower() != word.lower():
         return False
     ok_low = a.low is None or abs(a.low - low) <= 1e-9 * max(1.0, low)
     ok_high = a.high is None or abs(a.high - high) <= 1e-9 * max(1.0, high)
@@ -348,10 +361,9 @@ _SCALE_WORD = {"m": "million", "k": "thousand", "mn": "million", "mln": "million
 def check_canonical(fig: Figure) -> str | None:
     """None when the ETL parser reads `fig.canonical` (with its per unit) as the same numbers."""
     text = fig.canonical + (f" per {fig.per}" if fig.per else "")
-    try:
-        a = parse_amount(text)
-    except Exception as err:  # noqa: BLE001 - any parser failure is reported to the curator
-        return str(err)
+    a = read_amount(text)
+    if isinstance(a, str):
+        return a
     if abs(a.point - fig.point) > 1e-6 * max(1.0, fig.point):
         return f"the ETL reads {text!r} as {a.point:g}, not {fig.point:g}"
     return None

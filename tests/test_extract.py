@@ -391,3 +391,40 @@ def test_sentences_do_not_break_after_abbreviations():
     text = "The U.S. State Department said so. Police found 4.5 kg. on Feb. 24 in Busan. Next one."
     spans = [text[s.start:s.end].strip() for s in split_sentences(text)]
     assert spans == ["The U.S. State Department said so.", "Police found 4.5 kg. on Feb. 24 in Busan.", "Next one."]
+
+
+# ---------------------------------------------------------------------------
+# Property: any well-formed "N unit of drug worth <money>" is one paired row the ETL reads back
+# ---------------------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+MARKERS = {"US$": "USD", "A$": "AUD", "HK$": "HKD", "€": "EUR", "₱": "PHP", "W": "KRW", "NT$": "TWD"}
+SCALE_TEXT = {"": 1, " million": 1e6, " billion": 1e9, "m": 1e6, "bn": 1e9, " thousand": 1e3}
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 999_999), unit=st.sampled_from(["kg", "kilograms", "grams", "tonnes", "pounds", "lb", "kilos"]),
+       m=st.integers(100, 999), decimals=st.sampled_from(["", ".5", ".25"]), marker=st.sampled_from(sorted(MARKERS)),
+       scale=st.sampled_from(sorted(SCALE_TEXT)), qual=st.sampled_from(["", "about ", "nearly ", "more than "]))
+def test_property_mass_and_value_are_paired_and_read_back(n, unit, m, decimals, marker, scale, qual):
+    ref = _REF()
+    text = f"Police seized {qual}{n:,} {unit} of heroin worth {marker}{m}{decimals}{scale}."
+    out = extract(text, ref, published=dt.date(2020, 1, 1))
+    assert len(out) == 1, out[COLS]
+    row = out.iloc[0]
+    assert (row["kind"], row["import"], row["drug"], row["currency"]) == ("seizure", "yes", "heroin", MARKERS[marker])
+    assert parse_amount(row["quantity"]).point == n
+    assert parse_amount(row["quantity"]).unit == unit
+    value = parse_amount(row["value"])
+    assert value.point == pytest.approx(float(f"{m}{decimals}") * SCALE_TEXT[scale])
+    assert value.marker == marker
+
+
+_cache = {}
+
+
+def _REF():
+    if "ref" not in _cache:
+        _cache["ref"] = load_reference(ROOT / "data" / "reference")
+    return _cache["ref"]
