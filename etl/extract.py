@@ -798,7 +798,14 @@ def run(args) -> int:
     if args.outlet_country and not re.fullmatch(r"[A-Za-z]{2}", args.outlet_country):
         print(f"error: --outlet-country {args.outlet_country!r} is not a two-letter country code", file=sys.stderr)
         return 2
-    text = args.article.read_text(encoding="utf-8") if args.article else sys.stdin.read()
+    try:
+        text = args.article.read_text(encoding="utf-8") if args.article else sys.stdin.read()
+    except FileNotFoundError:
+        print(f"error: {args.article}: file not found", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as err:
+        print(f"error: {args.article}: not UTF-8 text (byte {err.start}); save the article as UTF-8", file=sys.stderr)
+        return 1
     if published is None and not args.posts:
         published, line = guess_published(text)
         if published:

@@ -199,7 +199,7 @@ def test_price_per_tablet_is_not_imported_because_the_etl_reads_prices_per_mass(
 
 def test_a_repeated_mass_is_one_seizure_with_its_value_and_rate(ref):
     text = ("Prosecutors charged a ring with smuggling 2.5 kg of methamphetamine into the country. "
-            "The 2.5 kg that were seized have a street value of W8.3 billion (US$1=W1,200).")
+            "The 2.5 kg recovered by officers carries an estimated street value of W8.3 billion (US$1=W1,200).")
     out = extract(text, ref, published=dt.date(2015, 4, 2))
     assert rows(out) == [("seizure", "", "", "", "methamphetamine", "2.5 kg", "W8.3 billion", "KRW", "",
                           "US$1=W1,200", "", "yes")]
@@ -428,3 +428,12 @@ def _REF():
     if "ref" not in _cache:
         _cache["ref"] = load_reference(ROOT / "data" / "reference")
     return _cache["ref"]
+
+
+def test_cli_missing_file_and_non_utf8_are_plain_errors(capsys, tmp_path):
+    assert main(["extract", str(tmp_path / "nope.txt")]) == 2
+    assert "file not found" in capsys.readouterr().err
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Police seized 5 kg of hero\xefn.".encode("latin-1"))
+    assert main(["extract", str(latin)]) == 1
+    assert "not UTF-8 text" in capsys.readouterr().err
