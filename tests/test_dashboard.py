@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import tomllib
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
 from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 from streamlit.testing.v1 import AppTest
 
@@ -129,6 +132,7 @@ def no_problems(at: AppTest) -> None:
 def test_page_runs_and_draws_every_chart(app, table):
     at = app.run()
     no_problems(at)
+    assert not at.warning, [w.value for w in at.warning]
     found = charts_by_key(at)
     assert sorted(found) == sorted(CHART_KEYS)
     for key, chart in found.items():
@@ -325,6 +329,17 @@ def test_loader_reads_every_row_and_round_trips(csv_path, table):
     assert data.csv_download(dataset.frame) == csv_path.read_bytes()
 
 
+def test_loader_reads_a_rebuilt_file_again(tmp_path, csv_path):
+    path = tmp_path / "seizures.csv"
+    shutil.copy(csv_path, path)
+    first = data.load_dataset(str(path), data.file_version(path))
+    header, records = file_records(csv_path)
+    path.write_text(header + "".join(records[:3]), encoding="utf-8")
+    os.utime(path, ns=(data.file_version(path) + 10**9, data.file_version(path) + 10**9))
+    second = data.load_dataset(str(path), data.file_version(path))
+    assert len(first.frame) == len(records) and len(second.frame) == 3
+
+
 def test_data_path_precedence(tmp_path):
     assert data.data_path([], {}) == data.DEFAULT_CSV
     assert data.data_path([], {"SEIZURES_CSV": str(tmp_path / "a.csv")}) == tmp_path / "a.csv"
@@ -463,9 +478,6 @@ def test_optional_pages_are_added_only_when_present(tmp_path, monkeypatch):
 
 # --- Any selection: the page's numbers equal the ones computed here ----------------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as hs  # noqa: E402
-
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pick=hs.data())
@@ -492,3 +504,14 @@ def test_any_selection_gives_the_independent_rows_and_sums(frame, table, pick):
     assert h.kg == pytest.approx(seized["quantity_kg"].sum())
     assert h.value_const_usd == pytest.approx(seized["value_usd_const"].sum())
     assert sum(h.kg_by_drug.values()) == pytest.approx(h.kg)
+
+
+def test_reset_puts_every_filter_back(app, table):
+    app.query_params.update({"country": [data.country_name(table["country"].iloc[0])], "once": "false"})
+    at = app.run()
+    assert at.multiselect(key="country").value
+    at.button(key="reset_filters").click().run()
+    no_problems(at)
+    assert at.multiselect(key="country").value == []
+    assert at.toggle(key="once").value is True
+    assert sorted(table_reports(at)) == sorted(select(table)["report_id"])
