@@ -384,21 +384,29 @@ def bench_build(rows: int, seed: int, keep: Path | None) -> int:
     return 1 if failed else 0
 
 
-def bench_dashboard(rows: int, seed: int, app: Path) -> int:
+def bench_dashboard(rows: int, seed: int, app: Path, data: Path | None = None) -> int:
     if not app.exists():
         print(f"dashboard.py not found ({app}): nothing to measure yet", file=sys.stderr)
         print(f"dashboard.py not found ({app})")
         return 1
     tmp = Path(tempfile.mkdtemp(prefix="etl-bench-dash-"))
     try:
-        raw, out = tmp / "raw", tmp / "out"
-        synth(rows, raw, seed)
-        build = run_child(["build", str(raw), str(out)])
-        if "error" in build.result:
-            print(f"build failed: {build.result['error']}")
-            return 1
-        data = out / "seizures.csv"
-        print(f"cleaned data: {data} ({build.result['written']:,} rows, {data.stat().st_size / 1e6:.0f} MB)", flush=True)
+        if data is None:
+            raw, out = tmp / "raw", tmp / "out"
+            synth(rows, raw, seed)
+            build = run_child(["build", str(raw), str(out)])
+            if "error" in build.result:
+                print(f"build failed: {build.result['error']}")
+                return 1
+            data = out / "seizures.csv"
+            rows = build.result["written"]
+            shutil.rmtree(raw, ignore_errors=True)
+        else:
+            import csv
+
+            with open(data, newline="", encoding="utf-8") as fh:
+                rows = sum(1 for _ in csv.reader(fh)) - 1
+        print(f"cleaned data: {data} ({rows:,} rows, {data.stat().st_size / 1e6:.0f} MB)", flush=True)
         env = dict(os.environ, SEIZURES_CSV=str(data))
         dash = run_child(["dashboard", str(app), str(data)], cwd=app.parent, env=env)
         d = dash.result
@@ -446,6 +454,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--app", type=Path, default=REPO / "dashboard.py", metavar="PATH",
                         help="the Streamlit app for --dashboard (default: dashboard.py)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the synthetic inputs and outputs in DIR")
+    parser.add_argument("--data", type=Path, metavar="CSV",
+                        help="with --dashboard: an existing cleaned seizures.csv to use instead of synth + build")
 
 
 def run(args) -> int:
@@ -453,7 +463,7 @@ def run(args) -> int:
         print("error: --rows must be at least 10", file=sys.stderr)
         return 2
     if args.dashboard:
-        return bench_dashboard(args.rows, args.seed, args.app)
+        return bench_dashboard(args.rows, args.seed, args.app, args.data)
     return bench_build(args.rows, args.seed, args.keep)
 
 
