@@ -153,7 +153,7 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     no_unit = q_ok & (q_unit == "")
     c.flag(no_unit & q["marker"].isna(), "quantity", lambda i: f"cannot read {raw['quantity'].iat[i]!r} as a mass: no unit")
     c.flag(q_ok & q["marker"].notna(), "quantity", lambda i: f"cannot read {raw['quantity'].iat[i]!r} as a mass: it is money")
-    unknown_unit = q_ok & pint_unit.isna() & ~bare_ton & ~no_unit & q["marker"].isna()
+    unknown_unit = q_ok & (pint_unit == "") & ~bare_ton & ~no_unit & q["marker"].isna()
     c.flag(unknown_unit, "quantity", lambda i: f"cannot read {raw['quantity'].iat[i]!r} as a mass: unknown unit {q['unit'].iat[i]!r}")
     c.flag(q_ok & q["per"].notna(), "quantity", lambda i: f"cannot read {raw['quantity'].iat[i]!r} as a mass: a quantity is not quoted per unit")
     c.flag(has_q & (kind == "price"), "quantity", "price rows take no quantity: the unit goes in the value ('per kilo')")
@@ -188,7 +188,8 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     is_price = kind == "price"
     c.flag(v_ok & is_price & per.isna(), "value", lambda i: f"a price needs a unit it is quoted per ('per kilo', 'a gram'): {raw['value'].iat[i]!r}")
     c.flag(v_ok & ~is_price & per.notna() & (kind != ""), "value", lambda i: f"{raw['value'].iat[i]!r} is a price per unit; use kind 'price'")
-    c.flag(v_ok & per.notna() & (per_kind != "mass"), "value", lambda i: f"cannot read {raw['value'].iat[i]!r} as a price per mass: unknown unit {per.iat[i]!r}")
+    c.flag(v_ok & per.notna() & (per_kind == ""), "value", lambda i: f"cannot read {raw['value'].iat[i]!r} as a price per mass: unknown unit {per.iat[i]!r}")
+    c.flag(v_ok & per.notna() & (per_kind == "count"), "value", lambda i: f"cannot read {raw['value'].iat[i]!r} as a price per mass: {per.iat[i]!r} is counted, not weighed")
     c.flag(is_price & ~has_v, "value", "a price row needs a value")
     c.flag((kind == "cash") & ~has_v, "value", "a cash row needs a value")
     per_factor = _factors(per_unit.where(per_kind == "mass"), units.kg_factor).fillna(1.0).where(per.notna(), 1.0)
@@ -373,8 +374,9 @@ def _contains(sets: pd.Series, items: pd.Series) -> pd.Series:
 
 
 def _unit_columns(spellings: pd.Series, ref: Reference) -> tuple[pd.Series, pd.Series]:
-    pint_unit = _lookup(spellings, {k: v[0] for k, v in ref.units.items()}).astype("string")
-    unit_kind = _lookup(spellings, {k: v[1] for k, v in ref.units.items()}).astype("string")
+    """Pint unit and kind ("mass" | "count") of each spelling; "" for spellings the table lacks."""
+    pint_unit = _lookup(spellings, {k: v[0] for k, v in ref.units.items()}).astype("string").fillna("")
+    unit_kind = _lookup(spellings, {k: v[1] for k, v in ref.units.items()}).astype("string").fillna("")
     return pint_unit, unit_kind
 
 

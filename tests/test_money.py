@@ -103,3 +103,15 @@ def test_disagreement_with_the_stated_usd_is_a_warning_with_both_numbers():
         f"usd_stated: our conversion gives US${ours:,.0f} but the source says US$25,000,000 ({pct:+.1f}%, tolerance 5%)"
     ]
     assert row["value_usd"] == pytest.approx(ours, abs=0.01)  # the row is kept
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("US$5 per furlong", "value: cannot read 'US$5 per furlong' as a price per mass: unknown unit 'furlong'"),
+        ("US$5 per tablet", "value: cannot read 'US$5 per tablet' as a price per mass: 'tablet' is counted, not weighed"),
+    ],
+)
+def test_price_per_a_unit_that_is_not_a_mass(value, message):
+    _, problems = normalise_one(kind="price", country="KP", place="", event_date="2011", value=value, currency="USD")
+    assert messages(problems) == [message]
