@@ -373,13 +373,14 @@ def _attach_brackets(text: str, figures: list[Figure], rates, lex: Lexicon) -> l
         if m:
             inner_start = end + m.end()
             nxt = figures[i + 1] if i + 1 < len(figures) else None
-            if nxt is not None and nxt.start == inner_start:
+            same_kind = nxt is not None and (nxt.kind == "money") == (f.kind == "money")
+            if nxt is not None and nxt.start == inner_start and same_kind:
                 close = re.match(r"\s*\)", text[nxt.end:])
                 if close:
                     f.conversion = nxt
                     skip.add(i + 1)
                     end = nxt.end + close.end()
-            else:
+            elif f.kind == "money":
                 for s, e, rate in rates:
                     if s == inner_start:
                         close = re.match(r"\s*\)", text[e:])
@@ -788,6 +789,9 @@ def run(args) -> int:
     if args.evaluate:
         from etl.extract_eval import evaluate, format_report
         results = evaluate(args.seeds, args.raw, args.reference)
+        if not results:
+            print(f"error: no seed documents (000_*.txt ... 004_*.txt) in {args.seeds}", file=sys.stderr)
+            return 1
         print(format_report(results))
         return 0
     try:
