@@ -40,7 +40,8 @@ def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
         title=dict(text=title, x=0, xanchor="left", font=dict(size=15)),
         height=height,
         margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, title_text="", traceorder="normal"),
+        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, title_text="", traceorder="normal",
+                    itemsizing="constant"),
         font=FONT,
         hoverlabel=dict(align="left"),
     )

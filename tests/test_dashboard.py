@@ -226,11 +226,16 @@ def test_downloads_neutralise_formulas(tmp_path, csv_path, monkeypatch):
     frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     frame.loc[0, "notes"] = '=HYPERLINK("http://example.com","x")'
     frame.loc[0, "place"] = "@SUM(A1)"
+    frame.loc[0, "source_url"] = "javascript:alert(1)"
+    frame.loc[0, "is_representative"] = "True"
     path = tmp_path / "seizures.csv"
     frame.to_csv(path, index=False, lineterminator="\n")
     monkeypatch.setenv("SEIZURES_CSV", str(path))
     at = AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT).run()
     no_problems(at)
+    # the table never offers a javascript: link
+    shown = at.dataframe[0].value.set_index("Report")
+    assert pd.isna(shown.loc[frame.loc[0, "report_id"], "Link"])
     header, records = file_records(path)
     first = next(csv.reader([records[0]]))
     names = header.strip().split(",")
@@ -240,6 +245,19 @@ def test_downloads_neutralise_formulas(tmp_path, csv_path, monkeypatch):
     csv.writer(out, lineterminator="\n").writerow(first)
     expected = (header + out.getvalue() + "".join(records[1:])).encode("utf-8")
     assert download_id(at, "download_full") == file_id(expected, "nk-drug-seizures.csv")
+
+
+def test_sources_are_listed_with_links_where_they_have_one(app, table):
+    at = app.run()
+    listing = next(e for e in at.expander if e.label.startswith("Sources of this selection"))
+    text = listing.markdown[0].value
+    docs = select(table).drop_duplicates("source_id")
+    assert listing.label == f"Sources of this selection ({len(docs)})"
+    for url in docs["source_url"].dropna():
+        assert f"](<{url}>)" in text
+    assert text.count("*(no link)*") == docs["source_url"].isna().sum()
+    links = at.dataframe[0].value["Link"]
+    assert links.notna().sum() == select(table)["source_url"].notna().sum()
 
 
 def test_query_parameters_restore_a_view(app, table):
