@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,9 @@ class DocResult:
     matched: int
     rates_as_seizures: int
     dates_agree: int
+    not_imported: int = 0  # figures listed with import = no (rates, fines, equipment ...)
+    stated_checked: int = 0  # matched rows where the curated row has usd_stated or stated_rate
+    stated_agree: int = 0  # ... and the draft gives the same number
     missed: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
 
@@ -117,7 +121,7 @@ def evaluate_document(path: Path, spec, reports: pd.DataFrame, sources: pd.DataF
     c_keys = [(i, figure_key(r, ref)) for i, r in curated.iterrows()]
     r_keys = [(i, figure_key(r, ref)) for i, r in reported.iterrows()]
     used: set = set()
-    matched = dates = 0
+    matched = dates = stated_checked = stated_agree = 0
     missed = []
     for ci, ck in c_keys:
         hit = next((ri for ri, rk in r_keys if ri not in used and same_figure(ck, rk)), None)
@@ -127,13 +131,29 @@ def evaluate_document(path: Path, spec, reports: pd.DataFrame, sources: pd.DataF
         used.add(hit)
         matched += 1
         dates += curated.at[ci, "event_date"] == reported.at[hit, "event_date"]
+        for col in ("usd_stated", "stated_rate"):
+            if curated.at[ci, col]:
+                stated_checked += 1
+                stated_agree += _number(curated.at[ci, col]) == _number(reported.at[hit, col])
     extra = [f"{reported.at[ri, 'report_id']}: {_describe(reported.loc[ri])}" for ri, _ in r_keys if ri not in used]
     rate_spans = _rates(text, 0, len(text))
     rates_as_seizures = sum(
         1 for _, r in reported.iterrows()
         if r["kind"] in ("seizure", "price", "cash")
         and any(s < int(r["char_end"]) and int(r["char_start"]) < e for s, e, _ in rate_spans))
-    return DocResult(path.name, ids, len(curated), len(reported), matched, rates_as_seizures, dates, missed, extra)
+    return DocResult(path.name, ids, len(curated), len(reported), matched, rates_as_seizures, dates,
+                     int((drafts["import"] == "no").sum()), stated_checked, stated_agree, missed, extra)
+
+
+def _number(text: str) -> float | None:
+    """The amount of a usd_stated cell, or the rate of a stated_rate cell ('US$1=W1,117' -> 1117)."""
+    if not text:
+        return None
+    if "=" in text:
+        text = text.split("=", 1)[1]
+    digits = re.sub(r"[^\d.]", "", text.replace(",", ""))
+    scale = 1e6 if "million" in text else 1e9 if "billion" in text else 1.0
+    return float(digits) * scale if digits else None
 
 
 def evaluate(seeds: Path, raw: Path, reference: Path) -> list[DocResult]:
@@ -157,15 +177,18 @@ def format_report(results: list[DocResult]) -> str:
     if not results:
         return "no seed documents found"
     lines = [f"{'document':<28} {'curated':>7} {'drafted':>7} {'matched':>7} {'recall':>6} {'precision':>9} "
-             f"{'rates as seizures':>17} {'dates agree':>11}"]
+             f"{'rates as seizures':>17} {'not imported':>12} {'dates agree':>11} {'usd/rate agree':>14}"]
     for r in results:
         lines.append(f"{r.name:<28} {r.curated:>7} {r.reported:>7} {r.matched:>7} {_pct(r.recall):>6} "
-                     f"{_pct(r.precision):>9} {r.rates_as_seizures:>17} {r.dates_agree:>5}/{r.matched:<5}")
+                     f"{_pct(r.precision):>9} {r.rates_as_seizures:>17} {r.not_imported:>12} {r.dates_agree:>5}/{r.matched:<5} "
+                     f"{r.stated_agree:>7}/{r.stated_checked:<6}")
     c = sum(r.curated for r in results)
     d = sum(r.reported for r in results)
     m = sum(r.matched for r in results)
     lines.append(f"{'all':<28} {c:>7} {d:>7} {m:>7} {_pct(m / c if c else None):>6} {_pct(m / d if d else None):>9} "
-                 f"{sum(r.rates_as_seizures for r in results):>17} {sum(r.dates_agree for r in results):>5}/{m:<5}")
+                 f"{sum(r.rates_as_seizures for r in results):>17} {sum(r.not_imported for r in results):>12} "
+                 f"{sum(r.dates_agree for r in results):>5}/{m:<5} "
+                 f"{sum(r.stated_agree for r in results):>7}/{sum(r.stated_checked for r in results):<6}")
     for r in results:
         for x in r.missed:
             lines.append(f"missed   {r.name}: {x}")

@@ -54,3 +54,9 @@ def test_evaluate_command_prints_the_table(capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:6] == ["document", "curated", "drafted", "matched", "recall", "precision"]
     assert any(line.startswith("all ") for line in out.splitlines())
+
+
+def test_the_articles_own_usd_figures_and_rates_are_carried_over(results):
+    checked = sum(r.stated_checked for r in results)
+    assert checked > 0
+    assert sum(r.stated_agree for r in results) == checked
