@@ -44,7 +44,7 @@ DESCRIPTION = (
 # Words that tie a figure to a role
 # ---------------------------------------------------------------------------
 TIE_BEFORE = re.compile(
-    r"(?:\bworth|\bvalued\s+at|\bvalue\s+of|\bvalued|\bvalue\s+(?:is|was|at)|\bpriced\s+at)\s*(?:of\s+)?$", re.I)
+    r"(?:\bworth|\bfetch(?:ed)?|\b(?:would|could)\s+(?:have\s+)?(?:sold|been\s+sold)\s+for|\bvalued\s+at|\bvalue\s+of|\bvalued|\bvalue\s+(?:is|was|at)|\bpriced\s+at)\s*(?:of\s+)?$", re.I)
 TIE_AFTER = re.compile(r"^\s*(?:['’]s\s+|-)?worth\s+of\b", re.I)
 CASH = re.compile(r"\bcash\b|\bcarr(?:y|ying|ied)\b|\bwith\s+them\b|\bbanknotes\b|\bmoney\b", re.I)
 PRICE_CUE = re.compile(r"\bcosts?\b|\bsells?\b|\bsold\b|\bfetch(?:es|ed)?\b|\bprices?\b|\bpriced\b|\bgoes\s+for\b|\btrades?\s+for\b", re.I)
@@ -460,7 +460,8 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
         tie_after = TIE_AFTER.match(after)
         reason = _cue(NOT_SEIZURE, text, f, sent)
         per = f.per
-        if per is None and per_phrase and not tie_before and not tie_after:
+        drug_masses = [m for m in masses if m.importable]
+        if per is None and per_phrase and (not (tie_before or tie_after) or not drug_masses):
             per = per_phrase[0]
             d.per_note = f"per {per} from '{text[per_phrase[2]:per_phrase[3]]}'"
         if per is None and not tie_before and not tie_after:
@@ -483,7 +484,7 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
             d.drug = (per_phrase[1] if per_phrase and d.per_note.startswith(f"per {per} from") else None) or _drug(s_text, lex, f.start - sent.start) or ""
             if not d.drug:
                 d.confidence -= 0.2
-        elif tie_before or tie_after:
+        elif (tie_before or tie_after) and not (reason and not drug_masses):
             partner = _partner(masses, f, tie_after is not None)
             if partner is not None:
                 partner.value = f

@@ -153,6 +153,28 @@ def test_mixed_story_pairs_values_across_a_sentence_and_keeps_same_size_seizures
     assert "an estimate of a market, trade or earnings" in notes[6]
 
 
+VALUES = [
+    ("seizure", "", "", "", "heroin", "12 kilograms", "$80 million", "USD", "", "", "5", "yes"),
+    ("", "", "", "", "", "1 kg", "", "", "", "", "", "no"),
+    ("", "", "", "", "", "", "5,000 won", "KRW", "", "", "", "no"),
+    ("price", "2021", "", "", "crystal meth", "", "$100 per gram", "USD", "", "", "", "yes"),
+    ("", "", "", "", "", "", "$50,000", "USD", "", "", "", "no"),
+    ("", "", "", "", "methamphetamine", "", "$1bn", "USD", "", "", "", "no"),
+    ("seizure", "", "", "", "heroin", "20 kg", "US$5 million", "USD", "", "", "", "yes"),
+    ("seizure", "2021-09-10", "", "", "cocaine", "75 kg", "about HK$80 million", "HKD", "", "", "", "yes"),
+]
+
+
+def test_values_tied_by_fetched_worth_of_and_the_next_sentence_but_not_markets_or_equipment(ref):
+    out = run(ref, "values.txt", "2021-09-10")
+    assert rows(out) == VALUES
+    notes = list(out["notes"])
+    assert "value from the next sentence: '$80 million'" in notes[0]
+    assert "not a drug quantity ('of rice" in notes[1]
+    assert "the price of equipment ('equipment')" in notes[4]
+    assert "an estimate of a market" in notes[5]
+
+
 def test_blog_archive_split_on_post_dates(ref):
     text = (FIXTURES / "archive.txt").read_text(encoding="utf-8")
     ids = {dt.date(2016, 3, 4): "blog-2016-03-04", dt.date(2016, 1, 11): "blog-2016-01-11"}
@@ -245,7 +267,7 @@ def test_char_offsets_point_at_the_figure_in_the_text(ref):
 
 
 @pytest.mark.parametrize("name, published, outlet", [
-    ("masses.txt", "2024-03-15", "KR"), ("mixed.txt", "2020-06-15", None), ("money_au.txt", "2023-11-20", "AU"), ("money_ph.txt", "2022-06-10", "PH")])
+    ("masses.txt", "2024-03-15", "KR"), ("mixed.txt", "2020-06-15", None), ("values.txt", "2021-09-10", None), ("money_au.txt", "2023-11-20", "AU"), ("money_ph.txt", "2022-06-10", "PH")])
 def test_rows_to_import_pass_the_etl_checks_on_amounts_currency_and_rates(ref, name, published, outlet):
     """A curator can paste the cells: the ETL reads every quantity, value, usd_stated and stated_rate."""
     out = run(ref, name, published, outlet, source_id="draft-source")
