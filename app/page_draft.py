@@ -47,7 +47,7 @@ def draft_frame(text: str, published: dt.date | None, outlet_country: str = "", 
 
 def fragment_csv(edited: pd.DataFrame) -> bytes:
     """The ticked rows in the reports.csv columns, as CSV bytes."""
-    ticked = edited[edited["import"].astype(bool)] if len(edited) else edited
+    ticked = edited[edited["import"].eq(True)] if len(edited) else edited  # rows added in the table start unticked
     rows = ticked.reindex(columns=REPORT_COLUMNS).astype(object)
     rows = rows.where(rows.notna(), "").astype(str)
     return csv_bytes(rows.reset_index(drop=True))
@@ -98,7 +98,7 @@ def render() -> None:
             "notes": st.column_config.TextColumn("notes", width="large"),
         },
     )
-    ticked = int(edited["import"].astype(bool).sum()) if len(edited) else 0
+    ticked = int(edited["import"].eq(True).sum()) if len(edited) else 0
     st.download_button(
         f"Download {ticked} ticked row(s) as a reports.csv fragment",
         data=fragment_csv(edited),

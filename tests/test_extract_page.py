@@ -89,3 +89,10 @@ def test_fragment_has_the_reports_columns_and_only_ticked_rows():
     frame["import"] = False
     assert pd.read_csv(io.BytesIO(fragment_csv(frame)), dtype=str).empty
     assert FRAGMENT_NAME.endswith(".csv")
+
+
+def test_fragment_ignores_rows_added_without_a_tick():
+    frame = draft_frame(STORY, dt.date(2023, 11, 20), "AU", "test-source")
+    added = pd.concat([frame, pd.DataFrame([{"kind": "seizure", "quantity": "1 kg", "import": None}])], ignore_index=True)
+    back = pd.read_csv(io.BytesIO(fragment_csv(added)), dtype=str, keep_default_na=False)
+    assert back["quantity"].tolist() == ["50 kg"]
