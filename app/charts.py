@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -178,7 +179,6 @@ def _topology_data_url() -> str:
 
 
 def _gunzip(path: Path) -> bytes:
-    import gzip
     return gzip.decompress(path.read_bytes())
 
 

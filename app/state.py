@@ -1,9 +1,10 @@
 """The dashboard's view state and the URL: which filters exist, their query parameters, their defaults.
 
 Every filter widget is bound to a query parameter (Streamlit's
-`bind="query-params", persist_state="session"`), so the address bar always holds the current view and
-a copied link reopens it. A parameter equal to its default is left out of the
-URL; an unknown value in a link is ignored. Parameters:
+`bind="query-params"`), so the address bar always holds the current view and a
+copied link reopens it; `persist_state="session"` keeps the filters while the
+reader visits another page. A parameter equal to its default is left out of
+the URL; an unknown value in a link is ignored. Parameters:
 
     years=FROM&years=TO   year range (inclusive)
     undated=false         leave out reports whose event date is unknown
