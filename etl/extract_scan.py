@@ -50,7 +50,9 @@ EXTRA_CURRENCY_WORDS = {
     "japanese yen": ("yen", "JPY"),
     "thai baht": ("baht", "THB"),
 }
-# Ambiguous or missing spellings of mass the reference table leaves out on purpose.
+# Ambiguous spellings of mass the reference table leaves out on purpose: a bare
+# "tons" is written with the curator's annotation "tons [metric]" when units.csv
+# has it (else "metric tons"), and the note says it was a guess.
 EXTRA_UNIT_WORDS = {"ton": "metric tons", "tons": "metric tons"}
 COMMA_DECIMAL_COUNTRIES = {"DE", "FR", "ES", "IT", "NL", "BE", "AT", "PT", "ID", "VN", "BR", "AR", "CO", "CL", "TR", "RU",
                            "PL", "CZ", "DK", "NO", "SE", "FI", "GR", "RO", "HU"}
@@ -94,6 +96,7 @@ class Lexicon:
     unit_words: str  # regex alternation of unit spellings
     drugs: dict[str, str]
     drug_words: str
+    ton_spelling: dict[str, str]  # "tons" -> the spelling written in the quantity cell
 
 
 _CACHE: dict[int, tuple[Reference, Lexicon]] = {}
@@ -143,7 +146,8 @@ def build_lexicon(ref: Reference) -> Lexicon:
     mass_units = [s for s, (_, kind) in units.items()] + list(EXTRA_UNIT_WORDS)
     per = re.compile(rf"\s*(?:(?:per|a|an|each)\s+|/\s*)(?P<per>{_alt(mass_units)})(?![\w])", re.I)
     drugs = dict(ref.drugs)
-    return Lexicon(figure, single, per, units, dict(ref.markers), currency_words, _alt(unit_spellings), drugs, _alt(drugs))
+    tons = {w: (f"{w} [metric]" if f"{w} [metric]" in units else default) for w, default in EXTRA_UNIT_WORDS.items()}
+    return Lexicon(figure, single, per, units, dict(ref.markers), currency_words, _alt(unit_spellings), drugs, _alt(drugs), tons)
 
 
 def word_number(text: str) -> float | None:
@@ -286,8 +290,8 @@ def _figure(m: re.Match, text: str, lex: Lexicon, comma_decimal: bool) -> Figure
         if marker:
             return None
         if wl in EXTRA_UNIT_WORDS:
-            unit = EXTRA_UNIT_WORDS[wl]
-            notes.append(f"'{word}' is ambiguous (metric, short or long ton): read as metric tons; check")
+            unit = lex.ton_spelling[wl]
+            notes.append(f"'{word}' is ambiguous (metric, short or long ton): read as metric ({unit}); check")
             kind = "mass"
         else:
             unit = word
