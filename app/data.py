@@ -437,6 +437,7 @@ def csv_download(rows: pd.DataFrame) -> bytes:
 TABLE_COLUMNS = {
     "date": "Date", "kind": "Kind", "drug": "Drug", "country_name": "Country", "place": "Place",
     "quantity_reported": "Quantity as reported", "quantity_kg": "Kilograms",
+    "incident_kg_min": "Kg, lowest report", "incident_kg_max": "Kg, highest report",
     "value_reported": "Value as reported", "value_usd": "US$ (nominal)", "value_usd_const": "US$ (constant)",
     "usd_per_kg": "US$ per kg (nominal)", "source": "Source", "url": "Link", "link_label": "Link to North Korea",
     "source_type": "Source type", "incident_id": "Incident", "incident_reports": "Reports of it",
@@ -450,7 +451,8 @@ def table_view(rows: pd.DataFrame) -> pd.DataFrame:
     `usd_per_kg` is the quoted price for price rows and the implied price for seizures.
     """
     view = pd.DataFrame(index=rows.index)
-    for col in ("date", "kind", "drug", "place", "quantity_reported", "quantity_kg", "value_reported",
+    for col in ("date", "kind", "drug", "place", "quantity_reported", "quantity_kg", "incident_kg_min",
+                "incident_kg_max", "value_reported",
                 "value_usd", "value_usd_const", "source_type", "incident_id", "incident_reports",
                 "is_representative", "incident_scope", "report_id", "notes"):
         view[col] = rows[col]

@@ -109,16 +109,16 @@ def _charts(rows, filters: data.Filters, dataset: data.Dataset, colours, country
     with left:
         log = st.toggle("Log scale", value=False, key=state.LOG, bind="query-params",
                         help="A logarithmic axis shows small years next to very large ones.")
-        fig = charts.kg_per_year(rows, filters.count_once, log, colours)
-        _show(fig, "kg_per_year", "No seizure with a known mass and year in this selection.")
-        st.caption("Kilograms seized per year (kg), stacked by drug; sums of the point estimates, "
-                   "counted as the sidebar says." + undated_note)
+        _show(charts.kg_per_year(rows, filters.count_once, log, colours), "kg_per_year",
+              "No seizure with a known mass and year in this selection.",
+              "Kilograms seized per year (kg), stacked by drug; sums of the point estimates, "
+              "counted as the sidebar says." + undated_note)
     with right:
-        fig = charts.seizure_points(rows, colours)
-        _show(fig, "seizure_points", "No dated seizure with a known mass in this selection.")
-        st.caption("Each dot is one seizure report, placed at its date and sized by kilograms (kg, log axis); "
-                   "bars span the reported range, ▼ marks an upper bound (*nearly*, *up to*), "
-                   "▲ a lower bound (*more than*).")
+        _show(charts.seizure_points(rows, colours), "seizure_points",
+              "No dated seizure with a known mass in this selection.",
+              "Each dot is one seizure report, placed at its date and sized by kilograms (kg, log axis); "
+              "bars span the reported range, ▼ marks an upper bound (*nearly*, *up to*), "
+              "▲ a lower bound (*more than*).")
 
     left, right = st.columns(2, gap="medium")
     with left:
@@ -128,29 +128,32 @@ def _charts(rows, filters: data.Filters, dataset: data.Dataset, colours, country
             help=f"Constant dollars (of {base_year or 'the base year'}) remove US inflation, so prices from "
                  "different years compare; nominal dollars are those of the year of each price.")
         constant = dollars != "nominal"
-        fig = charts.prices(rows, constant, base_year, country_colours)
-        _show(fig, "prices", "No price per kilogram in this selection.")
-        st.caption("Prices in US$ per kilogram (log axis), coloured by country: ● prices quoted on a market, "
-                   "◇ prices implied by a seizure's stated value; bars span quoted ranges. "
-                   + ("Constant dollars of " + str(base_year) + "." if constant and base_year else
-                      "Nominal dollars of each year."))
+        _show(charts.prices(rows, constant, base_year, country_colours), "prices",
+              "No price per kilogram in this selection.",
+              "Prices in US$ per kilogram (log axis), coloured by country: ● prices quoted on a market, "
+              "◇ prices implied by a seizure's stated value; bars span quoted ranges. "
+              + (f"Constant dollars of {base_year}." if constant and base_year else "Nominal dollars of each year."))
     with right:
-        fig = charts.seizure_map(rows, filters.count_once, colours)
-        _show(fig, "map", "No seizure with a location in this selection.", config=charts.map_config())
-        st.caption("Seizure locations, circles sized by kilograms seized there (kg); hollow circles mark "
-                   "seizures without a stated mass. A source naming only a country puts the point at its centre.")
+        _show(charts.seizure_map(rows, filters.count_once, colours), "map",
+              "No seizure with a location in this selection.",
+              "Seizure locations, circles sized by kilograms seized there (kg); hollow circles mark seizures "
+              "without a stated mass. A source naming only a country puts the point at its centre.",
+              config=charts.map_config())
 
-    fig = charts.usd_check(rows, dataset.datapackage.get("usd_check_tolerance_pct"))
-    _show(fig, "usd_check", "No report in this selection states its own dollar figure or exchange rate.")
-    st.caption("Our conversion against the source's own figure, in percent (our US$ value minus the source's, "
-               "relative to the source's) for reports that state a dollar equivalent or an exchange rate.")
+    _show(charts.usd_check(rows, dataset.datapackage.get("usd_check_tolerance_pct")), "usd_check",
+          "No report in this selection states its own dollar figure or exchange rate.",
+          "Our conversion against the source's own figure, in percent (our US$ value minus the source's, "
+          "relative to the source's) for reports that state a dollar equivalent or an exchange rate.")
 
 
-def _show(fig, key: str, empty: str, config: dict | None = None) -> None:
+def _show(fig, key: str, empty: str, caption: str, config: dict | None = None) -> None:
+    """The chart and its one-line caption (also its text alternative), or a note when there is nothing to draw."""
     if fig is None:
         st.info(empty)
-    else:
-        st.plotly_chart(fig, key=f"chart_{key}", config=config or charts.CONFIG, width="stretch")
+        return
+    st.plotly_chart(fig, key=f"chart_{key}", config=config or charts.CONFIG, width="stretch",
+                    alt=caption.replace("*", ""))
+    st.caption(caption)
 
 
 def _table(rows, frame, dataset: data.Dataset) -> None:
@@ -166,6 +169,10 @@ def _table(rows, frame, dataset: data.Dataset) -> None:
                 "Quantity as reported": st.column_config.TextColumn(width="medium"),
                 "Value as reported": st.column_config.TextColumn(width="medium"),
                 "Kilograms": st.column_config.NumberColumn(format="localized", help="Point estimate, kg"),
+                "Kg, lowest report": st.column_config.NumberColumn(
+                    format="localized", help="Smallest mass among the reports of the same incident (kg)"),
+                "Kg, highest report": st.column_config.NumberColumn(
+                    format="localized", help="Largest mass among the reports of the same incident (kg)"),
                 "US$ (nominal)": st.column_config.NumberColumn(format="localized", help="US dollars of the year"),
                 "US$ (constant)": st.column_config.NumberColumn(
                     format="localized", help=f"Constant {dataset.base_year or ''} US dollars"),
