@@ -622,11 +622,13 @@ def _currency(f: Figure, s_text: str, outlet: str | None, lex: Lexicon, kind: st
     if "KRW" in options:
         if re.search(NK_PLACES, s_text) and not re.search(r"South\s+Korea|Seoul", s_text) and kind == "price":
             return "KPW", f"'{written}' read as North Korean won (guess: a price inside North Korea)"
-        return "KRW", f"'{written}' read as South Korean won (guess)"
+        return "KRW", (None if outlet == "KR" else f"'{written}' read as South Korean won (guess)")
     if "JPY" in options and "CNY" in options:
-        if outlet == "CN" or re.search(r"yuan|renminbi|RMB|China|Chinese", s_text):
-            return "CNY", f"'{written}' read as yuan (guess{'' if outlet != 'CN' else ': outlet in CN'})"
-        return "JPY", f"'{written}' read as yen (guess)"
+        if outlet == "CN":
+            return "CNY", None
+        if outlet != "JP" and re.search(r"yuan|renminbi|RMB|China|Chinese", s_text):
+            return "CNY", f"'{written}' read as yuan (guess: China named in the sentence)"
+        return "JPY", (None if outlet == "JP" else f"'{written}' read as yen (guess)")
     if "PHP" in options:
         if outlet == "MX":
             return "MXN", f"'{written}' read as Mexican pesos (outlet in MX)"

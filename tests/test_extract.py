@@ -207,10 +207,26 @@ def test_bare_dollar_follows_the_outlet_country(ref, outlet, currency, note):
         assert "read as" not in out["notes"].iloc[0]
 
 
+@pytest.mark.parametrize("text, outlet, currency, guessed", [
+    ("Police seized 2 kg of heroin worth W80 million.", "KR", "KRW", False),
+    ("Police seized 2 kg of heroin worth W80 million.", None, "KRW", True),
+    ("Police seized 2 kg of heroin worth ¥8 million.", "JP", "JPY", False),
+    ("Police seized 2 kg of heroin worth ¥8 million.", "CN", "CNY", False),
+    ("Police seized 2 kg of heroin worth 8 million pesos.", "PH", "PHP", False),
+    ("Police seized 2 kg of heroin worth 8 million pesos.", None, "PHP", True),
+    ("Police seized 2 kg of heroin worth 8 million yuan.", None, "CNY", False),
+    ("Police seized 2 kg of heroin worth RMB 8 million.", None, "CNY", False),
+])
+def test_ambiguous_markers_follow_the_outlet_and_say_when_guessed(ref, text, outlet, currency, guessed):
+    out = extract(text, ref, published=dt.date(2020, 5, 1), outlet_country=outlet)
+    assert list(out["currency"]) == [currency]
+    assert ("(guess" in out["notes"].iloc[0]) == guessed
+
+
 def test_yen_sign_with_a_chinese_context_is_yuan_and_says_so(ref):
     out = extract("Chinese police seized 2 kg of heroin worth ¥400,000.", ref, published=dt.date(2020, 5, 1))
     assert rows(out) == [("seizure", "", "CN", "", "heroin", "2 kg", "¥400,000", "CNY", "", "", "", "yes")]
-    assert "'¥' read as yuan (guess)" in out["notes"].iloc[0]
+    assert "'¥' read as yuan (guess: China named in the sentence)" in out["notes"].iloc[0]
 
 
 def test_price_per_tablet_is_not_imported_because_the_etl_reads_prices_per_mass(ref):
