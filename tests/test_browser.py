@@ -52,6 +52,7 @@ def server(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none",  # edits elsewhere in the tree must not put a banner in the picture
          "--", "--data", str(tmp_path / "seizures.csv")],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
