@@ -49,7 +49,7 @@ def data_path(argv: list[str] | None = None, environ: dict[str, str] | None = No
     """The CSV to present: `--data PATH` after `--` on the command line, else $SEIZURES_CSV, else data/seizures.csv."""
     argv = sys.argv[1:] if argv is None else argv
     environ = os.environ if environ is None else environ
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     parser.add_argument("--data", type=Path)
     args, _ = parser.parse_known_args(argv)
     if args.data is not None:
@@ -61,13 +61,12 @@ def data_path(argv: list[str] | None = None, environ: dict[str, str] | None = No
 
 def file_version(path: Path) -> int:
     """Modification time in nanoseconds, the cache key's second half; raises DataFileError when missing."""
-    try:
-        return path.stat().st_mtime_ns
-    except FileNotFoundError:
+    if not path.is_file():
         raise DataFileError(
             f"There is no data file at {path}. Build it with `make data`, or start the dashboard with "
             f"`streamlit run dashboard.py -- --data PATH` or the environment variable {ENV_VAR}."
-        ) from None
+        )
+    return path.stat().st_mtime_ns
 
 
 # --- Loading ----------------------------------------------------------------
@@ -99,7 +98,11 @@ def load_dataset(path: str, mtime_ns: int) -> Dataset:
     """
     del mtime_ns  # only part of the cache key: a rebuilt file is read again
     csv_path = Path(path)
-    frame, warnings = read_seizures(csv_path.read_bytes(), csv_path.name)
+    try:
+        raw = csv_path.read_bytes()
+    except OSError as err:
+        raise DataFileError(f"The data file {csv_path} cannot be read ({err.strerror or err}).") from None
+    frame, warnings = read_seizures(raw, csv_path.name)
     package_path = csv_path.with_name("datapackage.json")
     if not package_path.is_file():
         package_path = DEFAULT_CSV.with_name("datapackage.json")

@@ -313,6 +313,32 @@ def test_missing_data_file_is_a_message(tmp_path, monkeypatch):
     assert "There is no data file" in at.error[0].value
 
 
+def test_a_folder_instead_of_a_file_is_a_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEIZURES_CSV", str(tmp_path))
+    at = AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "There is no data file" in at.error[0].value
+
+
+def test_a_file_with_a_header_and_no_rows_is_explained(tmp_path, csv_path, monkeypatch):
+    header, _ = file_records(csv_path)
+    path = tmp_path / "seizures.csv"
+    path.write_text(header, encoding="utf-8")
+    monkeypatch.setenv("SEIZURES_CSV", str(path))
+    at = AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT).run()
+    no_problems(at)
+    assert any("No reports match" in i.value for i in at.info)
+
+
+def test_a_file_that_is_not_utf8_is_a_message(tmp_path, monkeypatch):
+    path = tmp_path / "seizures.csv"
+    path.write_bytes("report_id,place\nr1,K\xf6ln\n".encode("latin-1"))
+    monkeypatch.setenv("SEIZURES_CSV", str(path))
+    at = AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "not a readable UTF-8 CSV" in at.error[0].value
+
+
 def test_a_file_that_is_not_a_cleaned_csv_is_a_message(tmp_path, monkeypatch):
     path = tmp_path / "reports.csv"
     path.write_text("report_id,quantity\nr1,5 kg\n", encoding="utf-8")
@@ -363,6 +389,7 @@ def test_data_path_precedence(tmp_path):
     assert data.data_path([], {"SEIZURES_CSV": str(tmp_path / "a.csv")}) == tmp_path / "a.csv"
     assert data.data_path(["--data", str(tmp_path / "b.csv")], {"SEIZURES_CSV": str(tmp_path / "a.csv")}) == \
         tmp_path / "b.csv"
+    assert data.data_path(["--dat", "x.csv"], {}) == data.DEFAULT_CSV  # no abbreviations of other tools' options
 
 
 @pytest.fixture(scope="session")
@@ -420,8 +447,8 @@ def test_price_chart_marks_quoted_and_implied_prices(frame, table, constant):
     for _, row in ranged.iterrows():
         factor = row["price_usd_per_kg_const"] / row["price_usd_per_kg"] if constant else 1.0
         point = row["price_usd_per_kg" + suffix]
-        trace = next(t for t in fig.data if point in list(t.y))
-        i = list(trace.y).index(point)
+        trace = next(t for t in fig.data if np.isclose(t.y, point, rtol=1e-12).any())
+        i = int(np.flatnonzero(np.isclose(trace.y, point, rtol=1e-12))[0])
         assert trace.error_y.array[i] == pytest.approx(row["value_usd_high"] * factor - point)
         assert trace.error_y.arrayminus[i] == pytest.approx(point - row["value_usd_low"] * factor)
 
