@@ -94,6 +94,10 @@ def _counting_note(rows, filters: data.Filters, h: data.Headline) -> str:
         if h.totals_left_out:
             note += (f" {h.totals_left_out} operation or annual total(s) are shown in the table but left out of "
                      "the sums, because the seizures they add up are also in this selection.")
+        kept = data.for_sums(rows, True)
+        if (kept["incident_scope"] == "total").any():
+            note += (f" {int((kept['incident_scope'] == 'total').sum())} total(s) whose parts are not in this "
+                     "selection are added like single seizures.")
         return note
     return (f"Counting every report ({h.reports:,}): an incident described by several reports is added once "
             "per report, and totals are added on top of their parts. Switch on *Count each incident once* "

@@ -159,6 +159,10 @@ def test_headline_numbers_match_the_csv(app, table):
     prices = rows.loc[rows["kind"] == "price", "price_usd_per_kg_const"].dropna()
     assert metric(at, "Median price") == (fmt.compact_usd(prices.median()) if len(prices) else "–")
     assert sorted(table_reports(at)) == sorted(rows["report_id"])
+    # the caption says how many totals were kept out of the sums
+    left_out = len(rows) - len(summed)
+    note = next(c.value for c in at.caption if c.value.startswith("Counting each incident once"))
+    assert (f"{left_out} operation or annual total(s)" in note) == (left_out > 0)
 
 
 def test_counting_every_report_shows_all_rows(app, table):
