@@ -164,39 +164,48 @@ def _child_build(raw: Path, out: Path) -> dict:
 
 
 def count_points(figure: dict) -> int:
-    """Data points a plotly figure (its JSON) sends to the browser: per trace the longest data array.
+    """Data points a plotly figure (its JSON) sends to the browser: per trace, its longest data array.
 
-    Plotly 7 encodes typed arrays as {"dtype": "f8", "bdata": base64, "shape": "r, c"}.
+    A point is one element along the first axis (one row of a 2-D `customdata`
+    is one point's extra fields), except for grids (`z` of heatmaps, contours,
+    surfaces), where every cell is a point. Plotly 7 encodes typed arrays as
+    {"dtype": "f8", "bdata": base64, "shape": "rows, cols"}; they are decoded.
     """
     total = 0
     for trace in figure.get("data", []) or []:
-        total += max((_array_len(v) for v in _arrays(trace)), default=0)
+        total += max((_array_len(v, key) for key, v in _arrays(trace)), default=0)
     return total
 
 
 _SKIP_KEYS = {"name", "type", "uid", "hovertemplate", "texttemplate", "legendgroup", "mode", "orientation"}
+GRID_KEYS = {"z"}
 
 
-def _arrays(obj, depth: int = 0):
-    """Every array-like value in a trace (nested into marker/line/... dicts)."""
+def _arrays(obj, key: str = "", depth: int = 0):
+    """(key, array) for every array-like value in a trace (nested into marker/line/... dicts)."""
     if isinstance(obj, dict):
         if "bdata" in obj and "dtype" in obj:
-            yield obj
+            yield key, obj
             return
-        for key, value in obj.items():
-            if key not in _SKIP_KEYS and depth < 4:
-                yield from _arrays(value, depth + 1)
+        for k, value in obj.items():
+            if k not in _SKIP_KEYS and depth < 4:
+                yield from _arrays(value, k, depth + 1)
     elif isinstance(obj, list):
-        yield obj
+        yield key, obj
 
 
-def _array_len(value) -> int:
-    if isinstance(value, dict):  # typed array: every element is a point (a 2-D "shape" included)
+def _array_len(value, key: str = "") -> int:
+    grid = key in GRID_KEYS
+    if isinstance(value, dict):  # typed array
         import numpy as np
 
-        return len(base64.b64decode(value["bdata"])) // np.dtype(value["dtype"]).itemsize
-    if value and all(isinstance(v, list) for v in value):  # list of rows (customdata, z)
-        return sum(len(v) for v in value)
+        elements = len(base64.b64decode(value["bdata"])) // np.dtype(value["dtype"]).itemsize
+        dims = [int(x) for x in str(value.get("shape") or "").split(",") if x.strip()]
+        if len(dims) > 1 and not grid:
+            return dims[0]
+        return elements
+    if value and all(isinstance(v, (list, dict)) for v in value):  # rows of a 2-D array
+        return sum(_array_len(v) for v in value) if grid else len(value)
     return len(value)
 
 
@@ -385,6 +394,8 @@ def bench_build(rows: int, seed: int, keep: Path | None) -> int:
 
 
 def bench_dashboard(rows: int, seed: int, app: Path, data: Path | None = None) -> int:
+    app = app.resolve()  # AppTest resolves relative paths against the calling file, not the cwd
+    data = data.resolve() if data is not None else None
     if not app.exists():
         print(f"dashboard.py not found ({app}): nothing to measure yet", file=sys.stderr)
         print(f"dashboard.py not found ({app})")

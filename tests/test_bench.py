@@ -45,6 +45,16 @@ def test_count_points_hand_written_bdata_with_shape():
     spec = {"data": [{"type": "heatmap", "z": {"dtype": "i2", "bdata": base64.b64encode(z.tobytes()).decode(), "shape": "2, 3"}}]}
     assert bench.count_points(spec) == 6
     assert bench.count_points({"data": [{"type": "scatter", "x": [1, 2], "y": [[1], [2]]}]}) == 2
+    rows = np.arange(12.0).reshape(4, 3)
+    typed = {"dtype": "f8", "bdata": base64.b64encode(rows.tobytes()).decode(), "shape": "4, 3"}
+    assert bench.count_points({"data": [{"type": "scatter", "x": [1, 2, 3, 4], "customdata": typed}]}) == 4
+
+
+def test_customdata_rows_are_points_not_cells():
+    fig = go.Figure(go.Scatter(x=np.arange(100), y=np.arange(100), customdata=np.zeros((100, 6)), mode="markers"))
+    assert bench.count_points(_fig_json(fig)) == 100
+    listed = go.Figure(go.Scatter(x=list(range(10)), y=list(range(10)), customdata=[[i, "a", "b"] for i in range(10)]))
+    assert bench.count_points(_fig_json(listed)) == 10
     assert bench.count_points({"layout": {}}) == 0
 
 
