@@ -311,10 +311,7 @@ def test_page_accepts_a_byte_order_mark():
 
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="etl.normalise crashes (TypeError: boolean value of NA is ambiguous) on a value quoted per a "
-                          "unit units.csv does not know: (per_kind != 'mass') is <NA> for it; see tests/test_properties.py")
-def test_a_price_per_an_unknown_unit_is_a_row_problem():
+def test_a_price_per_an_unknown_unit_is_a_row_problem():  # once a TypeError that took the whole check down
     reports = fixture("valid.csv").replace(b"3 million pesos per kilo", b"3 million pesos per furlong")
     check = check_uploads(reports, fixture("sources.csv"), "valid.csv")
     assert [str(p) for p in check.errors] == [
