@@ -140,10 +140,13 @@ def test_every_qualifier_scale_and_range_form(synthetic):
 @pytest.mark.parametrize("where", ["data", "data/raw", "data/synthetic/big"])
 def test_refuses_to_write_under_data(where, tmp_path, capsys):
     target = ROOT / where
-    before = sorted(p.name for p in (ROOT / "data").rglob("*"))
+    existed = target.exists()
     assert main(["synth", "--rows", "20", "--out", str(target)]) == 2
     assert "refusing" in capsys.readouterr().err
-    assert sorted(p.name for p in (ROOT / "data").rglob("*")) == before
+    assert target.exists() == existed  # no folder made
+    for name in ("reports.csv", "sources.csv", "incidents.csv"):
+        written = target / name
+        assert not written.exists() or "SYNTHETIC" not in written.read_text(encoding="utf-8", errors="replace")
     with pytest.raises(synth.SynthError):
         synth.write(target, {})
 
