@@ -176,8 +176,8 @@ def render_check(check: UploadCheck) -> None:
             st.error(_escape(message))
         return
     if not check.readable:
-        st.error(f"The files could not be checked: {len(check.problems)} problem(s) with the file as a whole. "
-                 "Fix them and upload again.")
+        st.error(f"The files could not be checked: {len(check.problems)} problem(s) stopped the check "
+                 "before any row was normalised. Fix them and upload again.")
         _problems(check)
         return
 

@@ -280,6 +280,14 @@ def test_page_refuses_a_file_over_the_cap():
     assert len(at.dataframe) == 0 and len(at.metric) == 0 and len(at.download_button) == 0
 
 
+def test_page_refuses_a_big_sources_file_and_shows_its_name_literally():
+    # the name comes from the visitor: Markdown and $...$ (LaTeX) in it are shown as typed
+    at = page_with(("valid.csv", fixture("valid.csv")), ("big_$x$.csv", b" " * (MAX_UPLOAD_BYTES + 1)))
+    [error] = at.error
+    assert error.value.startswith("big\\_\\$x\\$.csv is 5.0 MB (5,242,881 bytes)")
+    assert len(at.dataframe) == 0
+
+
 @pytest.mark.parametrize("name, data, expected", [
     ("empty.csv", b"", Problem("empty.csv", 1, "-", f"file is empty: expected a header line with the columns {HEADER_COLUMNS}")),
     ("bad.csv", fixture("valid.csv").replace(b"a price per kilogram.", b"a price, per kilogram."),
@@ -288,7 +296,8 @@ def test_page_refuses_a_file_over_the_cap():
 def test_page_shows_file_level_problems_without_a_traceback(name, data, expected):
     at = page_with((name, data), ("sources.csv", fixture("sources.csv")))
     assert [e.value for e in at.error] == [
-        "The files could not be checked: 1 problem(s) with the file as a whole. Fix them and upload again."]
+        "The files could not be checked: 1 problem(s) stopped the check before any row was normalised. "
+        "Fix them and upload again."]
     [table] = at.dataframe
     assert table.value.to_dict("records") == [
         {"file": expected.file, "line": expected.line, "column": expected.column, "message": expected.message, "severity": "error"}]
