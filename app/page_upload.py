@@ -12,6 +12,7 @@ tested without a browser; `render_check` draws an `UploadCheck`.
 """
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import tempfile
@@ -34,6 +35,7 @@ MAX_UPLOAD_MB = 5
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 
 PROBLEM_COLUMNS = ["file", "line", "column", "message", "severity"]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -140,6 +142,7 @@ def render() -> None:
         f"reported, with the columns {', '.join(f'`{c}`' for c in REPORT_COLUMNS)}). The page runs the "
         "same checks and conversions as the project's build and shows every problem with its line, "
         "the rows it could normalise to kilograms and US dollars, and the rows it had to reject. "
+        "Incident ids are taken as written (they are not looked up in the project's incidents). "
         "Your files are checked in a temporary folder and are not kept or added to the dataset."
     )
     reports = st.file_uploader(f"Reports file (CSV, UTF-8, at most {MAX_UPLOAD_MB} MB)", type=["csv"], key="upload_reports")
@@ -163,6 +166,7 @@ def render_uploads(reports, sources) -> None:
         check = check_uploads(reports.getvalue(), sources.getvalue() if sources is not None else None, reports.name,
                               sources.name if sources is not None else "sources.csv")
     except Exception as err:  # a bug in the checker must not show the visitor a traceback
+        log.exception("checking the upload %r failed", reports.name)
         st.error(_escape(f"The checker itself failed on this file ({type(err).__name__}: {err}). ")
                  + "This is a fault in the project's code, not necessarily in your file; please report it.")
         return
