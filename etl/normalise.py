@@ -234,9 +234,10 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
         f"({check_pct.iat[i]:+.1f}%, tolerance {USD_CHECK_TOLERANCE_PCT:g}%)"), severity="warning")
 
     # Arrests
-    arrests = pd.to_numeric(raw["arrests"], errors="coerce")
-    bad_arrests = (raw["arrests"] != "") & (arrests.isna() | (arrests < 0) | (arrests % 1 != 0))
-    c.flag(bad_arrests, "arrests", lambda i: f"not a whole number of people: {raw['arrests'].iat[i]!r}")
+    whole = raw["arrests"].str.fullmatch(r"[0-9]{1,6}").fillna(False)  # digits only: no floats, no overflow
+    bad_arrests = (raw["arrests"] != "") & ~whole
+    c.flag(bad_arrests, "arrests", lambda i: f"not a whole number of people (0 to 999,999): {raw['arrests'].iat[i]!r}")
+    arrests = pd.to_numeric(raw["arrests"].where(whole), errors="coerce")
 
     # Derived prices
     price_usd = usd.where(is_price)

@@ -253,3 +253,10 @@ def test_blank_lines_do_not_shift_line_numbers(project, capsys):
     project.write_reports(GOOD_ROWS[:1] + [""] + GOOD_ROWS[1:] + [row(quantity="3 sacks")])
     assert project.build() == 1
     assert f"{project.where(BAD_LINE + 1)}: quantity: cannot read '3 sacks' as a mass: unknown unit 'sacks'" in capsys.readouterr().err.splitlines()
+
+
+@pytest.mark.parametrize("arrests", ["99999999999999999999", "1e20", "2.5", "-3", "three"])
+def test_arrests_must_be_a_plausible_whole_number(project, capsys, arrests):
+    project.write_reports(GOOD_ROWS + [row(arrests=arrests)])
+    assert project.build() == 1
+    assert f"{project.where()}: arrests: not a whole number of people (0 to 999,999): {arrests!r}" in capsys.readouterr().err.splitlines()

@@ -305,14 +305,6 @@ def test_the_same_mass_in_two_units_gives_the_same_kilograms(grams, kg, g, separ
 # ---------------------------------------------------------------------------
 # Arrests: a whole number of people, or a problem
 
-ARRESTS_OVERFLOW_BUG = (
-    "etl.normalise: arrests are read as floats (pd.to_numeric), so a count of 2**63 or more ('99999999999999999999', "
-    "'1e20') passes the whole-number check and .astype('Int64') wraps it to -9223372036854775808 with no row problem "
-    "(and counts above 2**53 lose digits: '9007199254740993' -> 9007199254740992); the "
-    "output schema's ge(0) then fails the whole build, even with keep_going "
-    "('seizures.csv:2: arrests: output check greater_than_or_equal_to(0) failed')")
-
-
 def accepted_arrests(texts: list[str]):
     """(text, output value) for each arrests text normalise accepts without a problem on that row."""
     result = normalise_rows([{"arrests": t} for t in texts])
@@ -320,7 +312,6 @@ def accepted_arrests(texts: list[str]):
     return [(t, result.frame.at[i, "arrests"]) for i, t in enumerate(texts) if i not in flagged]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ARRESTS_OVERFLOW_BUG)
 @FRAME_SETTINGS
 @example(["99999999999999999999"])
 @example(["1e20"])
