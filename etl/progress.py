@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from typing import Callable, TextIO
@@ -88,26 +89,31 @@ class Progress:
             self._write(f"done in {self.elapsed():.1f} s\n")
 
 
-_current: list[Progress] = []
+class _Runs(threading.local):
+    def __init__(self):
+        self.stack: list[Progress] = []
+
+
+_runs = _Runs()  # per thread: a Streamlit session's build never joins the CLI's run
 
 
 @contextmanager
 def run(name: str = "build", **kwargs):
     """Open a run (stages inside it are reported together); prints the total at the end."""
     progress = Progress(name, **kwargs)
-    _current.append(progress)
+    _runs.stack.append(progress)
     try:
         yield progress
     finally:
-        _current.pop()
+        _runs.stack.pop()
         progress.finish()
 
 
 @contextmanager
 def stage(name: str):
     """Time a stage of the current run; outside a run, the stage is a run of its own."""
-    if _current:
-        with _current[-1].stage(name):
+    if _runs.stack:
+        with _runs.stack[-1].stage(name):
             yield
     else:
         with run(name) as progress, progress.stage(name):
@@ -119,14 +125,18 @@ def staged(_name: str = "build", **stages: str):
 
     `stages` maps names in the decorated function's module (e.g. "normalise")
     to stage labels. While the function runs, those names are replaced by timed
-    wrappers in the module; they are restored afterwards. Only for single-
-    threaded entry points such as `build()`.
+    wrappers in the module; they are restored afterwards. This happens only in
+    the main thread and only when stderr is a terminal; otherwise (tests, pipes,
+    a Streamlit page calling build() from a session thread) the function runs
+    untouched.
     """
     def decorate(fn):
         namespace = fn.__globals__
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
+            if threading.current_thread() is not threading.main_thread() or not _isatty(sys.stderr):
+                return fn(*args, **kwargs)  # nothing to show, or a server thread: leave the module alone
             saved = {}
             for attr, label in stages.items():
                 if attr in namespace and attr not in saved:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import sys
+import threading
 import types
 
 from etl import progress
@@ -94,3 +95,20 @@ def test_a_broken_terminal_never_breaks_the_build():
     with progress.run("build", stream=Closed(), clock=clock):
         with progress.stage("x"):
             clock.now += 5
+
+
+def test_staged_leaves_the_module_alone_off_the_main_thread_or_without_a_terminal(monkeypatch):
+    module = types.ModuleType("fake_build")
+    exec("def normalise(x):\n    return x + 1\n"
+         "def build(x):\n    return normalise is ORIGINAL\n", module.__dict__)
+    module.ORIGINAL = module.normalise
+    decorated = progress.staged("build", normalise="normalising rows")(module.build)
+    monkeypatch.setattr(progress.sys, "stderr", io.StringIO())
+    assert decorated(1) is True  # not a terminal: not patched
+    monkeypatch.setattr(progress.sys, "stderr", FakeTerminal())
+    assert decorated(1) is False  # main thread, terminal: patched during the call
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(decorated(1)))
+    thread.start()
+    thread.join()
+    assert seen == [True]  # a session thread (Streamlit): untouched
