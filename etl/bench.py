@@ -141,20 +141,71 @@ def _child_floor(raw: Path, out: Path) -> dict:
             "columns": frame.shape[1], "bytes": len(payload)}
 
 
+# Functions that build() calls through its module's globals: timed per stage in the bench's build process.
+BUILD_STAGES = {
+    "load_reference": "reference tables", "_read_inputs": "read inputs", "normalise": "normalise",
+    "reconcile": "reconcile incidents", "_validate_output": "validate output", "csv_bytes": "format CSV",
+    "datapackage_bytes": "datapackage.json",
+}
+
+
+def _rss_bytes() -> tuple[int, int]:
+    """Current and peak resident set size of this process (Linux /proc; zeros elsewhere)."""
+    now = peak = 0
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    now = int(line.split()[1]) * 1024
+                elif line.startswith("VmHWM:"):
+                    peak = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return now, peak
+
+
+def _time_stages(module, stages: dict[str, str], record: list) -> None:
+    """Wrap the named module-level functions so each call appends (label, seconds, rss, peak rss)."""
+    for attr, label in stages.items():
+        fn = getattr(module, attr, None)
+        if not callable(fn):
+            continue
+
+        def timed(*args, __fn=fn, __label=label, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return __fn(*args, **kwargs)
+            finally:
+                record.append((__label, time.perf_counter() - t0, *_rss_bytes()))
+
+        setattr(module, attr, timed)
+
+
 def _child_build(raw: Path, out: Path) -> dict:
-    from etl.build import OUTPUT_NAME, build
+    import etl.build as build_module
+    from etl.build import OUTPUT_NAME
     from etl.csvio import write_atomic
     from etl.errors import InputProblems
 
+    stages: list = []
+    _time_stages(build_module, BUILD_STAGES, stages)  # this process exists only for this one build
     t0, c0 = time.perf_counter(), time.process_time()
     try:
-        result = build(raw, REPO / "data" / "reference", out, keep_going=True)
+        result = build_module.build(raw, REPO / "data" / "reference", out, keep_going=True)
     except InputProblems as err:
         return {"error": f"build failed with {len(err.problems)} problem(s)", "problems": [str(p) for p in err.problems[:10]]}
     t_build = time.perf_counter() - t0
     write_atomic(result.files)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"build_s": t_build, "write_s": seconds - t_build, "seconds": seconds, "cpu_s": cpu, "rows": result.input_rows,
+    merged: dict[str, list] = {}  # a stage called twice (csv_bytes for the rejects file too) is one line
+    for label, secs, rss, peak in stages:
+        entry = merged.setdefault(label, [label, 0.0, 0, 0])
+        entry[1] += secs
+        entry[2], entry[3] = rss, peak
+    stages = list(merged.values())
+    stages.append(["other (inside build())", t_build - sum(x[1] for x in stages), *_rss_bytes()])
+    stages.append(["write files", seconds - t_build, *_rss_bytes()])
+    return {"stages": stages, "build_s": t_build, "write_s": seconds - t_build, "seconds": seconds, "cpu_s": cpu, "rows": result.input_rows,
             "written": result.written_rows, "rejected": result.rejected_rows, "columns": result.frame.shape[1],
             "bytes": len(result.files[out / OUTPUT_NAME]), "warnings": len(result.warnings),
             "problems": [str(p) for p in (result.errors + result.warnings)[:10]]}
@@ -363,6 +414,10 @@ def bench_build(rows: int, seed: int, keep: Path | None) -> int:
             print(f"  ratio      {b['seconds'] / f['seconds']:7.2f} x the floor;  {n / b['seconds']:,.0f} rows/s "
                   f"(floor {n / f['seconds']:,.0f} rows/s);  build peak RSS {_fmt_bytes(build.max_rss)}", flush=True)
             print(f"  CPU ratio  {b['cpu_s'] / f['cpu_s']:7.2f} x (CPU seconds; less sensitive to other jobs on a shared machine)", flush=True)
+            if b.get("stages"):
+                print("  build stages (seconds, RSS after, peak RSS so far):")
+                for label, secs, rss, peak in b["stages"]:
+                    print(f"    {label:24s} {secs:7.2f} s  {_fmt_bytes(rss):>8s}  {_fmt_bytes(peak):>8s}")
             if b["rejected"] or b["warnings"]:
                 failed = True
                 print(f"  rejected rows: {b['rejected']:,}, warnings: {b['warnings']:,} (synthetic rows should all be valid)")

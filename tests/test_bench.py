@@ -88,6 +88,9 @@ def test_child_process_reports_result_and_its_own_peak_memory(tmp_path):
     assert run.result["rows"] == 200 and run.result["rejected"] == 0
     assert (tmp_path / "out" / "seizures.csv").exists()
     assert 50e6 < run.max_rss < 4e9  # an interpreter with pandas loaded, in bytes
+    labels = [stage[0] for stage in run.result["stages"]]
+    assert {"read inputs", "normalise", "format CSV", "write files"} <= set(labels)
+    assert len(labels) == len(set(labels))
 
 
 def test_dashboard_probe_times_runs_changes_a_filter_and_counts_points(tmp_path):
