@@ -49,6 +49,11 @@ def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
     return fig
 
 
+def _country_names(codes: pd.Series) -> np.ndarray:
+    names = {c: data.country_name(c) for c in set(codes)}
+    return np.array([names[c] for c in codes], dtype=object)
+
+
 def _text(values: pd.Series) -> np.ndarray:
     """Text cells for hover labels: empty instead of missing."""
     return values.astype("string").fillna("").to_numpy(dtype=object)
@@ -57,7 +62,11 @@ def _text(values: pd.Series) -> np.ndarray:
 # --- 1. Kilograms per year, stacked by drug -------------------------------------------
 
 def kg_per_year(rows: pd.DataFrame, count_once: bool, log: bool, colours: dict[str, str]) -> go.Figure | None:
-    table = data.kg_per_year(rows, count_once)
+    return kg_per_year_figure(data.kg_per_year(rows, count_once), log, colours)
+
+
+def kg_per_year_figure(table: pd.DataFrame, log: bool, colours: dict[str, str]) -> go.Figure | None:
+    """The figure of a data.kg_per_year() table (one bar per year and drug: never many points)."""
     if table.empty:
         return None
     fig = go.Figure()
@@ -81,7 +90,11 @@ def kg_per_year(rows: pd.DataFrame, count_once: bool, log: bool, colours: dict[s
 # --- 2. Each seizure as a point -----------------------------------------------------
 
 def seizure_points(rows: pd.DataFrame, colours: dict[str, str]) -> go.Figure | None:
-    points = data.seizure_points(rows)
+    return seizure_points_figure(data.seizure_points(rows), colours)
+
+
+def seizure_points_figure(points: pd.DataFrame, colours: dict[str, str]) -> go.Figure | None:
+    """The figure of data.seizure_points() (or of the capped sample the page passes)."""
     if points.empty:
         return None
     biggest = float(points["quantity_kg"].max())
@@ -99,8 +112,8 @@ def seizure_points(rows: pd.DataFrame, colours: dict[str, str]) -> go.Figure | N
             error_y=dict(type="data", symmetric=False, array=part["err_plus"].to_numpy(),
                          arrayminus=part["err_minus"].to_numpy(), thickness=1.5, width=4),
             customdata=np.stack([_text(part["quantity_reported"]), _text(part["date"]), _text(part["place"]),
-                                 np.array([data.country_name(c) for c in part["country"]], dtype=object),
-                                 _text(part["bound"]), _text(part["source"])], axis=-1),
+                                 _country_names(part["country"]), _text(part["bound"]), _text(part["source"])],
+                                axis=-1),
             hovertemplate=("<b>%{customdata[2]} %{customdata[3]}</b>, %{customdata[1]}<br>"
                            "%{y:,.4~f} kg (reported: %{customdata[0]}; %{customdata[4]})<br>"
                            "%{customdata[5]}<extra>" + str(drug) + "</extra>"),
@@ -113,7 +126,12 @@ def seizure_points(rows: pd.DataFrame, colours: dict[str, str]) -> go.Figure | N
 # --- 3. Prices per kilogram -----------------------------------------------------------
 
 def prices(rows: pd.DataFrame, constant: bool, base_year: int | None, colours: dict[str, str]) -> go.Figure | None:
-    points = data.price_points(rows, constant)
+    return prices_figure(data.price_points(rows, constant), constant, base_year, colours)
+
+
+def prices_figure(points: pd.DataFrame, constant: bool, base_year: int | None,
+                  colours: dict[str, str]) -> go.Figure | None:
+    """The figure of data.price_points() (or of the capped sample the page passes)."""
     if points.empty:
         return None
     dollars = f"constant {base_year} US$" if constant and base_year else ("constant US$" if constant else "nominal US$")
@@ -141,7 +159,11 @@ def prices(rows: pd.DataFrame, constant: bool, base_year: int | None, colours: d
 # --- 4. Map -------------------------------------------------------------------------
 
 def seizure_map(rows: pd.DataFrame, count_once: bool, colours: dict[str, str]) -> go.Figure | None:
-    points = data.map_points(rows, count_once)
+    return map_figure(data.map_points(rows, count_once), colours)
+
+
+def map_figure(points: pd.DataFrame, colours: dict[str, str]) -> go.Figure | None:
+    """The figure of data.map_points(): one circle per place and drug."""
     if points.empty:
         return None
     biggest = float(points["kg"].max())
@@ -193,9 +215,15 @@ CONFIG = {"displaylogo": False}
 # --- 5. Our conversion against the source's own dollar figure ---------------------------
 
 def usd_check(rows: pd.DataFrame, tolerance_pct: float | None) -> go.Figure | None:
-    checked = data.usd_checks(rows)
+    return usd_check_figure(data.usd_checks(rows), tolerance_pct)
+
+
+def usd_check_figure(checked: pd.DataFrame, tolerance_pct: float | None) -> go.Figure | None:
+    """One row per checked figure (data.usd_checks()); a histogram when given only a `pct` column."""
     if checked.empty:
         return None
+    if "label" not in checked.columns:
+        return usd_check_histogram(checked["pct"].to_numpy(dtype=float), tolerance_pct)
     fig = go.Figure()
     if tolerance_pct:
         fig.add_vrect(x0=-tolerance_pct, x1=tolerance_pct, fillcolor="#2ca02c", opacity=0.08, line_width=0,
@@ -222,3 +250,30 @@ def usd_check(rows: pd.DataFrame, tolerance_pct: float | None) -> go.Figure | No
     fig.update_yaxes(title_text="", automargin=True)
     return _layout(fig, "Our dollar conversion against the source's own figure",
                    height=max(260, 90 + 40 * len(checked)))
+
+
+def usd_check_histogram(pct: np.ndarray, tolerance_pct: float | None) -> go.Figure:
+    """How many checked figures fall in each band of difference (for selections with many of them).
+
+    At most data.USD_CHECK_BINS bars; the outermost bars collect everything beyond the axis.
+    """
+    widest = float(max(np.nanpercentile(np.abs(pct), 99) if len(pct) else 0, tolerance_pct or 0)) * 1.3 or 1.0
+    edges = np.linspace(-widest, widest, data.USD_CHECK_BINS + 1)
+    counts, _ = np.histogram(np.clip(pct, -widest, widest), bins=edges)
+    centres = (edges[:-1] + edges[1:]) / 2
+    inside = np.abs(centres) <= (tolerance_pct or np.inf)
+    fig = go.Figure()
+    if tolerance_pct:
+        fig.add_vrect(x0=-tolerance_pct, x1=tolerance_pct, fillcolor="#2ca02c", opacity=0.08, line_width=0,
+                      annotation_text=f"±{tolerance_pct:g}% tolerance", annotation_position="top left")
+    fig.add_trace(go.Bar(
+        x=centres, y=counts, width=edges[1] - edges[0],
+        marker_color=np.where(inside, "#1f77b4", "#d62728").tolist(),
+        customdata=np.stack([edges[:-1], edges[1:]], axis=-1),
+        hovertemplate="%{customdata[0]:+.1f}% to %{customdata[1]:+.1f}%: %{y:,} figure(s)<extra></extra>",
+        showlegend=False,
+    ))
+    fig.update_xaxes(title_text="Our US$ figure minus the source's, in % of the source's", range=[-widest, widest],
+                     ticksuffix="%", zeroline=False)
+    fig.update_yaxes(title_text="Figures checked", tickformat=",d")
+    return _layout(fig, "Our dollar conversion against the source's own figure", height=360)

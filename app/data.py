@@ -10,6 +10,10 @@ tests can call them without Streamlit.
 - `for_sums()`: the rows that may be added up (the "count each incident once" rule for totals).
 - `headline()`, `kg_per_year()`, `seizure_points()`, `price_points()`, `map_points()`,
   `usd_checks()`: the numbers behind the headline and the charts.
+- `view()`: the same numbers for the page, computed on a million rows in a fraction of a second
+  (see "Large files" at the end of this module): the selection is a boolean mask over per-row
+  arrays prepared once by the loader, and what goes to the browser is capped (points per chart,
+  rows in the table, documents in the source list), saying so when it is.
 """
 from __future__ import annotations
 
@@ -71,10 +75,11 @@ def file_version(path: Path) -> int:
 
 # --- Loading ----------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dataset:
     path: str
     frame: pd.DataFrame  # typed columns in etl.columns order, plus WHEN
+    prep: "Prepared | None" = None  # per-row arrays for fast filtering (see Large files)
     datapackage: dict = field(default_factory=dict)
     datapackage_bytes: bytes | None = None
     datapackage_path: str = ""
@@ -89,20 +94,26 @@ class Dataset:
         return int(year) if year is not None else None
 
 
-@st.cache_data(show_spinner="Loading the data…", max_entries=8)
+@st.cache_resource(show_spinner="Loading the data…", max_entries=4)
 def load_dataset(path: str, mtime_ns: int) -> Dataset:
     """Read the cleaned CSV at `path` (version `mtime_ns`) and what describes it.
 
     The data dictionary is the datapackage.json next to the CSV, or the
     project's own when the CSV has none beside it.
+
+    Cached as a resource, not as data: every rerun gets the same object instead
+    of an unpickled copy (a copy of a million rows would cost seconds per rerun).
+    Nothing may modify the returned Dataset or its frame.
     """
     del mtime_ns  # only part of the cache key: a rebuilt file is read again
     csv_path = Path(path)
-    try:
-        raw = csv_path.read_bytes()
-    except OSError as err:
-        raise DataFileError(f"The data file {csv_path} cannot be read ({err.strerror or err}).") from None
-    frame, warnings = read_seizures(raw, csv_path.name)
+    frame, warnings = _read_arrow(csv_path), []
+    if frame is None:  # not a plain cleaned file: the careful reader says what is wrong with it
+        try:
+            raw = csv_path.read_bytes()
+        except OSError as err:
+            raise DataFileError(f"The data file {csv_path} cannot be read ({err.strerror or err}).") from None
+        frame, warnings = read_seizures(raw, csv_path.name)
     package_path = csv_path.with_name("datapackage.json")
     if not package_path.is_file():
         package_path = DEFAULT_CSV.with_name("datapackage.json")
@@ -118,7 +129,51 @@ def load_dataset(path: str, mtime_ns: int) -> Dataset:
         nk_links=_read_reference(REFERENCE_DIR / "nk_links.csv"),
         source_types=_read_reference(REFERENCE_DIR / "source_types.csv"),
         warnings=tuple(warnings),
+        prep=prepare(frame),
     )
+
+
+_ARROW_TYPES = {"string": "large_string", "number": "float64", "integer": "int64", "boolean": "bool_"}
+
+
+def _read_arrow(path: Path) -> pd.DataFrame | None:
+    """The fast reader (pyarrow, typed by etl.columns): the same frame as read_seizures, or None.
+
+    None whenever the file is anything but a well-formed cleaned CSV (unreadable,
+    not UTF-8, a missing column, a cell that is not of its column's type, a
+    number with spaces around it, ...): read_seizures then reads it the careful
+    way and explains or warns.
+    """
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    types = {c.name: getattr(pa, _ARROW_TYPES[c.type])() for c in COLUMNS}
+    try:
+        table = pacsv.read_csv(
+            str(path),
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, include_columns=NAMES, null_values=[""], strings_can_be_null=False,
+                quoted_strings_can_be_null=True, true_values=["true", "True", "TRUE", "1", "yes", "Yes", "YES"],
+                false_values=["false", "False", "FALSE", "0", "no", "No", "NO"]),
+        )
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    out = {}
+    for col in COLUMNS:
+        values = table.column(col.name)
+        if col.type == "string":
+            out[col.name] = pd.Series(pd.arrays.ArrowStringArray(values), copy=False)
+        elif col.type == "boolean":
+            out[col.name] = values.fill_null(False).to_numpy().astype(bool)
+        elif col.type == "integer":
+            out[col.name] = values.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+        else:
+            out[col.name] = values.to_numpy()
+    frame = pd.DataFrame(out, index=pd.RangeIndex(table.num_rows))
+    frame[WHEN] = event_timestamps(frame["date"])
+    return frame
 
 
 def read_seizures(raw: bytes, name: str = "seizures.csv") -> tuple[pd.DataFrame, list[str]]:
@@ -169,7 +224,12 @@ def read_seizures(raw: bytes, name: str = "seizures.csv") -> tuple[pd.DataFrame,
 
 def event_timestamps(dates: pd.Series) -> pd.Series:
     """Place partial ISO dates on a time axis: a year at 1 July, a month on its 15th, a day as is."""
-    text = dates.fillna("").astype("string")
+    codes, distinct = pd.factorize(dates.fillna("").astype("string"))  # few distinct dates in many rows
+    stamps = _timestamps(pd.Series(distinct, dtype="string")).to_numpy()
+    return pd.Series(stamps[codes] if len(codes) else stamps[:0], index=dates.index)
+
+
+def _timestamps(text: pd.Series) -> pd.Series:
     filled = text.where(text.str.len() != 4, text + "-07-01")
     filled = filled.where(filled.str.len() != 7, filled + "-15")
     return pd.to_datetime(filled.where(filled != "", None), format="%Y-%m-%d", errors="coerce")
@@ -473,3 +533,410 @@ def sources(rows: pd.DataFrame) -> pd.DataFrame:
                                                "source_url", "source_via", "source_type"]].copy()
     docs["source_url"] = safe_url(docs["source_url"])
     return docs.sort_values(["source_date", "source_outlet"], kind="mergesort", na_position="last")
+
+
+# --- Large files: the page's fast path ----------------------------------------------
+#
+# The page never copies the selected rows. The loader prepares per-row arrays once
+# (codes of the filter columns, years, dates, the parts of every total); a selection
+# is a boolean mask over them; sums are bincounts. Only what is shown is taken from
+# the frame: at most MAX_POINTS points per chart, TABLE_ROWS table rows, SOURCES_SHOWN
+# documents. The functions above (rows in, numbers out) stay the reference: on a
+# selection that fits under the caps, the page shows exactly what they compute.
+
+MAX_POINTS = 5_000  # markers per scatter chart (the browser limit is 50,000 points per figure)
+TOP_BY_KG = 1_000  # of those, for the seizures chart: the largest seizures, always shown
+MAX_PLACES = 5_000  # groups (place and drug) on the map
+USD_CHECK_ROWS = 60  # beyond this many checked figures, the check chart shows their distribution
+TABLE_ROWS = 1_000  # rows of the selection shown in the table (downloads hold them all)
+SOURCES_SHOWN = 300  # documents listed under "Sources of this selection"
+EAGER_DOWNLOAD_ROWS = 5_000  # larger downloads are written when clicked, not on every run
+SAMPLE_SEED = 20240501
+
+
+@dataclass(frozen=True, eq=False)
+class Coded:
+    """A text column as integer codes into its distinct values (in order of first appearance)."""
+
+    codes: np.ndarray
+    values: tuple
+
+    @classmethod
+    def of(cls, column: pd.Series) -> "Coded":
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        return cls(np.asarray(codes, dtype=np.int64), tuple(uniques))
+
+    def isin(self, chosen) -> np.ndarray:
+        lut = np.asarray(pd.Index(self.values, dtype=object).isin(list(chosen)), dtype=bool)
+        return lut[self.codes] if len(lut) else np.zeros(len(self.codes), dtype=bool)
+
+    def eq(self, value) -> np.ndarray:
+        return self.isin([value])
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """Per-row arrays of a frame, computed once by the loader (read-only)."""
+
+    n: int
+    year: np.ndarray  # float64, NaN when unknown
+    dated: np.ndarray  # bool: the event date is on the time axis
+    representative: np.ndarray
+    kind: Coded
+    drug: Coded
+    country: Coded
+    link: Coded
+    incident: Coded
+    source: Coded
+    place: Coded  # (lat, lon, place, country, location_precision) as one code: the map's places
+    totals: np.ndarray  # positions of rows with incident_scope 'total'
+    part_code: np.ndarray  # incident codes of their parts (len(incident.values) when absent from the file)
+    part_owner: np.ndarray  # index into `totals` of each part
+    sample_key: np.ndarray  # a fixed random number per row: deterministic samples
+    currencies: tuple[str, ...]
+    cache: dict = field(default_factory=dict)  # lazily computed helpers (document ranks)
+
+
+def prepare(frame: pd.DataFrame) -> Prepared:
+    n = len(frame)
+    incident = Coded.of(frame["incident_id"])
+    totals = np.flatnonzero(np.asarray(frame["incident_scope"] == "total", dtype=bool))
+    parts = frame["incident_parts"].iloc[totals].fillna("").astype(str).str.split()
+    owner = np.repeat(np.arange(len(totals)), [len(p) for p in parts]) if len(totals) else np.zeros(0, np.int64)
+    flat = [p for ps in parts for p in ps]
+    found = pd.Index(incident.values, dtype=object).get_indexer(flat) if flat else np.zeros(0, np.int64)
+    part_code = np.where(found < 0, len(incident.values), found).astype(np.int64)
+    place_key = np.zeros(n, dtype=np.int64)
+    for col in ("lat", "lon", "place", "country", "location_precision"):
+        codes, uniques = pd.factorize(frame[col], use_na_sentinel=False)
+        place_key, _ = pd.factorize(place_key * (len(uniques) + 1) + codes)
+    currencies = Coded.of(frame["currency"]).values
+    return Prepared(
+        n=n,
+        year=frame["year"].to_numpy(dtype="float64", na_value=np.nan),
+        dated=np.asarray(frame[WHEN].notna(), dtype=bool),
+        representative=np.asarray(frame["is_representative"], dtype=bool),
+        kind=Coded.of(frame["kind"]), drug=Coded.of(frame["drug"]), country=Coded.of(frame["country"]),
+        link=Coded.of(frame["nk_link"]), incident=incident, source=Coded.of(frame["source_id"]),
+        place=Coded(np.asarray(place_key, dtype=np.int64), ()),
+        totals=totals, part_code=part_code, part_owner=np.asarray(owner, dtype=np.int64),
+        sample_key=np.random.default_rng(SAMPLE_SEED).random(n),
+        currencies=tuple(c for c in currencies if isinstance(c, str)),
+    )
+
+
+def filter_mask(prep: Prepared, filters: Filters) -> np.ndarray:
+    """apply_filters as a boolean mask over the prepared rows."""
+    keep = np.ones(prep.n, dtype=bool)
+    year = prep.year
+    if filters.years is not None:
+        low, high = filters.years
+        with np.errstate(invalid="ignore"):
+            keep &= ((year >= low) & (year <= high)) | (np.isnan(year) & filters.include_undated)
+    elif not filters.include_undated:
+        keep &= ~np.isnan(year)
+    for coded, chosen in ((prep.drug, filters.drugs), (prep.country, filters.countries),
+                          (prep.kind, filters.kinds), (prep.link, filters.links)):
+        if chosen:
+            keep &= coded.isin(chosen)
+    if filters.count_once:
+        keep &= prep.representative
+    return keep
+
+
+def summable_mask(prep: Prepared, mask: np.ndarray, count_once: bool) -> np.ndarray:
+    """for_sums as a mask: with count_once, totals whose parts are selected are left out."""
+    if not count_once or not len(prep.totals):
+        return mask
+    present = np.zeros(len(prep.incident.values) + 1, dtype=bool)
+    present[prep.incident.codes[mask]] = True
+    present[-1] = False  # parts that are not in the file
+    hit = np.bincount(prep.part_owner, weights=present[prep.part_code], minlength=len(prep.totals)) > 0
+    redundant = prep.totals[hit & mask[prep.totals]]
+    if not len(redundant):
+        return mask
+    out = mask.copy()
+    out[redundant] = False
+    return out
+
+
+def _num(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype="float64", na_value=np.nan)
+
+
+def headline_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count_once: bool) -> Headline:
+    """headline() of the masked rows."""
+    summed = summable_mask(prep, mask, count_once)
+    seizures = summed & prep.kind.eq("seizure")
+    kg = _num(frame, "quantity_kg")
+    with_kg = seizures & ~np.isnan(kg)
+    by_drug = np.bincount(prep.drug.codes[with_kg], weights=kg[with_kg], minlength=len(prep.drug.values))
+    has = np.bincount(prep.drug.codes[with_kg], minlength=len(prep.drug.values)) > 0
+    order = sorted(np.flatnonzero(has), key=lambda i: -by_drug[i])
+    value = _num(frame, "value_usd_const")
+    with_value = seizures & ~np.isnan(value)
+    price = _num(frame, "price_usd_per_kg_const")
+    prices = price[mask & prep.kind.eq("price") & ~np.isnan(price)]
+    reports, kept = int(mask.sum()), int(summed.sum())
+    return Headline(
+        incidents=int(np.count_nonzero(np.bincount(prep.incident.codes[summed], minlength=1))),
+        reports=reports,
+        kg=float(kg[with_kg].sum()),
+        kg_by_drug={str(prep.drug.values[i]): float(by_drug[i]) for i in order},
+        seizures_with_kg=int(with_kg.sum()),
+        value_const_usd=float(value[with_value].sum()),
+        seizures_with_value=int(with_value.sum()),
+        median_price_const_usd_per_kg=float(np.median(prices)) if len(prices) else None,
+        prices=len(prices),
+        totals_left_out=reports - kept,
+    )
+
+
+def kg_per_year_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count_once: bool) -> pd.DataFrame:
+    """kg_per_year() of the masked rows (bincount over year and drug)."""
+    kg = _num(frame, "quantity_kg")
+    keep = summable_mask(prep, mask, count_once) & prep.kind.eq("seizure") & ~np.isnan(kg) & ~np.isnan(prep.year)
+    if not keep.any():
+        return pd.DataFrame({"year": pd.Series(dtype=int), "drug": pd.Series(dtype="string"),
+                             "kg": pd.Series(dtype=float), "seizures": pd.Series(dtype=int)})
+    years = prep.year[keep].astype(np.int64)
+    low, drugs = years.min(), len(prep.drug.values)
+    key = (years - low) * drugs + prep.drug.codes[keep]
+    sums = np.bincount(key, weights=kg[keep])
+    counts = np.bincount(key)
+    found = np.flatnonzero(counts)
+    table = pd.DataFrame({"year": (found // drugs + low).astype(int),
+                          "drug": pd.Series([prep.drug.values[i] for i in found % drugs], dtype="string"),
+                          "kg": sums[found], "seizures": counts[found].astype(int)})
+    return table.sort_values(["year", "drug"], kind="mergesort", ignore_index=True)
+
+
+def _smallest(keys: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the `count` smallest keys (any order)."""
+    if count >= len(keys):
+        return np.arange(len(keys))
+    return np.argpartition(keys, count)[:count]
+
+
+def sample_positions(prep: Prepared, candidates: np.ndarray, limit: int,
+                     largest: np.ndarray | None = None, top: int = 0) -> np.ndarray:
+    """At most `limit` of the `candidates` (row positions), in file order, the same ones on every run.
+
+    With `largest` (a value per candidate), the `top` largest are always kept; the
+    rest is a fixed random sample (rows with the smallest prepared sample key).
+    """
+    if len(candidates) <= limit:
+        return candidates
+    chosen = np.zeros(len(candidates), dtype=bool)
+    if largest is not None and top:
+        values = np.nan_to_num(largest, nan=-np.inf)
+        chosen[_smallest(-values, top)] = True
+    rest = np.flatnonzero(~chosen)
+    chosen[rest[_smallest(prep.sample_key[candidates[rest]], limit - int(chosen.sum()))]] = True
+    return candidates[chosen]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a chart draws and how much of the selection that is."""
+
+    frame: pd.DataFrame
+    total: int  # points (rows, or groups for the map) the selection has
+    how: str = ""  # '' when every point is drawn; otherwise a sentence for the caption
+
+    @property
+    def capped(self) -> bool:
+        return bool(self.how)
+
+
+def seizure_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray) -> Shown:
+    kg = _num(frame, "quantity_kg")
+    candidates = np.flatnonzero(mask & prep.kind.eq("seizure") & ~np.isnan(kg) & prep.dated)
+    chosen = sample_positions(prep, candidates, MAX_POINTS, kg[candidates], TOP_BY_KG)
+    points = seizure_points(frame.iloc[chosen])
+    how = ""
+    if len(chosen) < len(candidates):
+        how = (f"Showing {len(chosen):,} of {len(candidates):,} seizures: the {TOP_BY_KG:,} largest and a fixed "
+               "random sample of the rest (the same on every visit); the headline and the download count them all.")
+    return Shown(points, len(candidates), how)
+
+
+def price_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, constant: bool) -> Shown:
+    suffix = "_const" if constant else ""
+    price, implied = _num(frame, "price_usd_per_kg" + suffix), _num(frame, "implied_usd_per_kg" + suffix)
+    dated = mask & prep.dated
+    candidates = np.flatnonzero((dated & prep.kind.eq("price") & ~np.isnan(price))
+                                | (dated & prep.kind.eq("seizure") & ~np.isnan(implied)))
+    chosen = sample_positions(prep, candidates, MAX_POINTS)
+    points = price_points(frame.iloc[chosen], constant)
+    how = ""
+    if len(chosen) < len(candidates):
+        how = (f"Showing a fixed random sample of {len(chosen):,} of {len(candidates):,} prices (the same on every "
+               "visit); the median in the headline and the download use them all.")
+    return Shown(points, len(candidates), how)
+
+
+def map_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count_once: bool) -> Shown:
+    """map_points() of the masked rows: seizures summed by place and drug (bincount over prepared codes)."""
+    lat, lon = _num(frame, "lat"), _num(frame, "lon")
+    keep = (summable_mask(prep, mask, count_once) & prep.kind.eq("seizure") & ~np.isnan(lat) & ~np.isnan(lon))
+    positions = np.flatnonzero(keep)
+    if not len(positions):
+        return Shown(map_points(frame.iloc[:0], count_once), 0)
+    key = prep.place.codes[positions] * len(prep.drug.values) + prep.drug.codes[positions]
+    groups, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    kg = _num(frame, "quantity_kg")[positions]
+    weighed = ~np.isnan(kg)
+    sums = np.bincount(inverse, weights=np.where(weighed, kg, 0.0), minlength=len(groups))
+    with_kg = np.bincount(inverse, weights=weighed, minlength=len(groups)).astype(int)
+    seizures = np.bincount(inverse, minlength=len(groups)).astype(int)
+    order = np.argsort(first, kind="stable")  # groups in order of first appearance, as groupby(sort=False)
+    order = order[np.argsort(-sums[order], kind="stable")]  # then by kilograms, largest first
+    total = len(order)
+    how = ""
+    if total > MAX_PLACES:
+        order = order[:MAX_PLACES]
+        how = (f"Showing the {MAX_PLACES:,} places (by drug) with the most kilograms of {total:,}; "
+               "the headline and the download count them all.")
+    sample = frame.iloc[positions[first[order]]]
+    place = sample["place"].fillna("")
+    grouped = pd.DataFrame({
+        "lat": sample["lat"].to_numpy(), "lon": sample["lon"].to_numpy(),
+        "place": place.where(place != "", "(country only)").to_numpy(),
+        "country": sample["country"].to_numpy(), "drug": sample["drug"].to_numpy(),
+        "location_precision": sample["location_precision"].to_numpy(),
+        "kg": sums[order], "with_kg": with_kg[order], "seizures": seizures[order],
+    })
+    names = {c: country_name(c) for c in set(grouped["country"])}
+    grouped["country_name"] = [names[c] for c in grouped["country"]]
+    grouped["label"] = grouped["place"] + ", " + grouped["country_name"]
+    return Shown(grouped, total, how)
+
+
+USD_CHECK_BINS = 41
+
+
+def usd_checks_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray) -> Shown:
+    """usd_checks() of the masked rows; beyond USD_CHECK_ROWS, a histogram of the differences instead.
+
+    The histogram frame has columns low, high (bin edges, percent), inside (count
+    within tolerance is decided by the chart) and count.
+    """
+    pct = _num(frame, "usd_check_pct")
+    candidates = np.flatnonzero(mask & ~np.isnan(pct))
+    if len(candidates) <= USD_CHECK_ROWS:
+        return Shown(usd_checks(frame.iloc[candidates]), len(candidates))
+    values = pct[candidates]
+    return Shown(pd.DataFrame({"pct": values}), len(candidates),
+                 f"{len(candidates):,} figures are checked: the chart shows how many fall in each band of difference "
+                 "(one bar per band) instead of one row per figure; the download lists every one.")
+
+
+def source_count_and_head(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray,
+                          limit: int = SOURCES_SHOWN) -> tuple[int, pd.DataFrame]:
+    """How many documents the masked rows cite, and the first `limit` of them as sources() lists them."""
+    positions = np.flatnonzero(mask)
+    codes = prep.source.codes[positions]
+    first = np.full(len(prep.source.values), -1, dtype=np.int64)
+    first[codes[::-1]] = positions[::-1]  # the last write wins: the first position of each document
+    firsts = np.sort(first[first >= 0])
+    if len(firsts) <= limit:
+        return len(firsts), sources(frame.iloc[firsts])
+    ranks = _document_ranks(frame, prep)
+    key = ranks[prep.source.codes[firsts]].astype(np.float64) * (prep.n + 1) + firsts
+    chosen = np.sort(firsts[_smallest(key, limit)])
+    return len(firsts), sources(frame.iloc[chosen]).head(limit)
+
+
+def _document_ranks(frame: pd.DataFrame, prep: Prepared) -> np.ndarray:
+    """Per document code: its rank in the order of sources() (publication date, then outlet; ties share one)."""
+    cached = prep.cache.get("document_ranks")
+    if cached is not None:
+        return cached
+    first = np.full(len(prep.source.values), -1, dtype=np.int64)
+    first[prep.source.codes[::-1]] = np.arange(prep.n)[::-1]
+    docs = frame.iloc[first][["source_date", "source_outlet"]]
+    date_rank = pd.factorize(docs["source_date"], sort=True, use_na_sentinel=True)[0]
+    date_rank = np.where(date_rank < 0, date_rank.max() + 1, date_rank)  # missing dates last
+    outlet_rank = pd.factorize(docs["source_outlet"], sort=True, use_na_sentinel=True)[0]
+    outlet_rank = np.where(outlet_rank < 0, outlet_rank.max() + 1, outlet_rank)
+    order = np.lexsort((outlet_rank, date_rank))
+    d, o = date_rank[order], outlet_rank[order]
+    dense = np.cumsum(np.r_[True, (d[1:] != d[:-1]) | (o[1:] != o[:-1])]) - 1
+    ranks = np.empty(len(first), dtype=np.int64)
+    ranks[order] = dense
+    prep.cache["document_ranks"] = ranks
+    return ranks
+
+
+def rows_at(frame: pd.DataFrame, mask: np.ndarray, limit: int | None = None) -> pd.DataFrame:
+    """The masked rows (the first `limit` of them) as a frame."""
+    positions = np.flatnonzero(mask)
+    return frame.iloc[positions[:limit] if limit is not None else positions]
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything the page shows for one selection (cached per file version and selection)."""
+
+    reports: int
+    headline: Headline
+    totals_added_as_single: int  # totals kept in the sums because their parts are not selected
+    undated: int
+    kg_per_year: pd.DataFrame
+    seizure_points: Shown
+    map: Shown
+    usd_check: Shown
+    table: pd.DataFrame  # table_view() of the first TABLE_ROWS rows
+    documents: int
+    sources: pd.DataFrame  # the first SOURCES_SHOWN of sources()
+    download: bytes | None  # the filtered CSV when it is small; None: written on click
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def view(path: str, mtime_ns: int, filters: Filters) -> View:
+    """The numbers, chart inputs, table head and source list of one selection of the file at `path`."""
+    dataset = load_dataset(path, mtime_ns)
+    frame, prep = dataset.frame, dataset.prep
+    mask = filter_mask(prep, filters)
+    summed = summable_mask(prep, mask, True)
+    reports = int(mask.sum())
+    documents, docs = source_count_and_head(frame, prep, mask)
+    return View(
+        reports=reports,
+        headline=headline_fast(frame, prep, mask, filters.count_once),
+        totals_added_as_single=int(summed[prep.totals].sum()) if len(prep.totals) else 0,
+        undated=int((mask & np.isnan(prep.year)).sum()),
+        kg_per_year=kg_per_year_fast(frame, prep, mask, filters.count_once),
+        seizure_points=seizure_points_fast(frame, prep, mask),
+        map=map_points_fast(frame, prep, mask, filters.count_once),
+        usd_check=usd_checks_fast(frame, prep, mask),
+        table=table_view(rows_at(frame, mask, TABLE_ROWS)),
+        documents=documents,
+        sources=docs,
+        download=csv_download(rows_at(frame, mask)) if reports <= EAGER_DOWNLOAD_ROWS else None,
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def price_view(path: str, mtime_ns: int, filters: Filters, constant: bool) -> Shown:
+    """The price chart's points of one selection, in constant or nominal dollars."""
+    dataset = load_dataset(path, mtime_ns)
+    return price_points_fast(dataset.frame, dataset.prep, filter_mask(dataset.prep, filters), constant)
+
+
+def filtered_csv(path: str, mtime_ns: int, filters: Filters) -> bytes:
+    """The filtered download, written when the reader clicks (large selections)."""
+    dataset = load_dataset(path, mtime_ns)
+    return csv_download(rows_at(dataset.frame, filter_mask(dataset.prep, filters)))
+
+
+def full_csv_now(path: str, mtime_ns: int) -> bytes:
+    """The full download (formula-safe), written when the reader clicks (large files)."""
+    return csv_download(load_dataset(path, mtime_ns).frame)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def full_csv(path: str, mtime_ns: int) -> bytes:
+    """The full download (formula-safe), cached per file version (small files)."""
+    return full_csv_now(path, mtime_ns)

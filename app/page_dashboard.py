@@ -5,6 +5,9 @@ This module only lays the page out: numbers come from `app.data`, figures from
 """
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 import streamlit as st
 
 from app import charts, data, methodology, state
@@ -18,46 +21,58 @@ def render() -> None:
     # --- Load -----------------------------------------------------------------
     path = data.data_path()
     try:
-        dataset = data.load_dataset(str(path), data.file_version(path))
+        version = data.file_version(path)
+        dataset = data.load_dataset(str(path), version)
     except data.DataFileError as err:
         st.title("Drug seizures and prices linked to North Korea")
         st.error(str(err))
         return
-    frame = dataset.frame
+    frame, prep = dataset.frame, dataset.prep
     for warning in dataset.warnings:
         st.warning(warning)
 
     # --- Filters ----------------------------------------------------------------
-    opts = state.options(frame)
+    opts = state.options(frame, prep)
     filters = state.sidebar(opts)
     state.reset_button(opts)
-    rows = data.apply_filters(frame, filters)
-    colours = charts.palette(list(frame["drug"].unique()))
-    country_colours = charts.palette(list(frame["country"].unique()))
+    # one cached computation per selection: numbers, chart inputs (capped), table head, sources
+    view = data.view(str(path), version, filters)
+    colours = charts.palette(list(prep.drug.values))
+    country_colours = charts.palette(list(prep.country.values))
+    where = Where(str(path), version, filters)
 
     # --- Headline -----------------------------------------------------------------
     st.title("Drug seizures and prices linked to North Korea")
     st.caption(
-        f"{len(frame):,} figures from {frame['source_id'].nunique():,} source documents, "
+        f"{len(frame):,} figures from {len(prep.source.values):,} source documents, "
         f"{_year_span(opts)}. Choose what to show in the sidebar; the address bar keeps your choice, "
         "so a copied link opens the same view."
     )
-    if rows.empty:
+    if not view.reports:
         st.info(EMPTY_MESSAGE)
     else:
-        _headline(rows, filters, dataset.base_year)
+        _headline(view, filters, dataset.base_year)
 
     # --- Tabs -----------------------------------------------------------------------
     tab_charts, tab_table, tab_method = st.tabs(list(state.TABS), key=state.TAB, bind="query-params")
     with tab_charts:
-        if rows.empty:
+        if not view.reports:
             st.info(EMPTY_MESSAGE)
         else:
-            _charts(rows, filters, dataset, colours, country_colours)
+            _charts(view, where, dataset, colours, country_colours)
     with tab_table:
-        _table(rows, frame, dataset)
+        _table(view, where, dataset)
     with tab_method:
         methodology.render(dataset)
+
+
+@dataclass(frozen=True)
+class Where:
+    """The file version and selection a view belongs to (the key of the cached computations)."""
+
+    path: str
+    version: int
+    filters: data.Filters
 
 
 def _year_span(opts: state.Options) -> str:
@@ -66,8 +81,8 @@ def _year_span(opts: state.Options) -> str:
     return f"events from {opts.years[0]} to {opts.years[1]}"
 
 
-def _headline(rows, filters: data.Filters, base_year: int | None) -> None:
-    h = data.headline(rows, filters.count_once)
+def _headline(view: data.View, filters: data.Filters, base_year: int | None) -> None:
+    h = view.headline
     dollars = f"constant {base_year} US$" if base_year else "constant US$"
     short = f"{base_year} US$" if base_year else "constant US$"
     c1, c2, c3, c4 = st.columns(4)
@@ -84,19 +99,18 @@ def _headline(rows, filters: data.Filters, base_year: int | None) -> None:
                    "values are not included.")
     if h.kg_by_drug:
         st.caption("Kilograms by drug: " + " · ".join(f"{drug} {fmt.kg(kg)}" for drug, kg in h.kg_by_drug.items()))
-    st.caption(_counting_note(rows, filters, h))
+    st.caption(_counting_note(view, filters, h))
 
 
-def _counting_note(rows, filters: data.Filters, h: data.Headline) -> str:
+def _counting_note(view: data.View, filters: data.Filters, h: data.Headline) -> str:
     if filters.count_once:
         note = ("Counting each incident once: one representative report per incident and kind of figure"
                 f" ({h.reports:,} report(s) shown).")
         if h.totals_left_out:
             note += (f" {h.totals_left_out} operation or annual total(s) are shown in the table but left out of "
                      "the sums, because the seizures they add up are also in this selection.")
-        kept = data.for_sums(rows, True)
-        if (kept["incident_scope"] == "total").any():
-            note += (f" {int((kept['incident_scope'] == 'total').sum())} total(s) whose parts are not in this "
+        if view.totals_added_as_single:
+            note += (f" {view.totals_added_as_single} total(s) whose parts are not in this "
                      "selection are added like single seizures.")
         return note
     return (f"Counting every report ({h.reports:,}): an incident described by several reports is added once "
@@ -104,25 +118,25 @@ def _counting_note(rows, filters: data.Filters, h: data.Headline) -> str:
             "for sums you can quote.")
 
 
-def _charts(rows, filters: data.Filters, dataset: data.Dataset, colours, country_colours) -> None:
+def _charts(view: data.View, where: Where, dataset: data.Dataset, colours, country_colours) -> None:
     base_year = dataset.base_year
-    undated = int(rows["year"].isna().sum())
+    undated = view.undated
     undated_note = f" {undated} undated report(s) cannot be placed in time." if undated else ""
 
     left, right = st.columns(2, gap="medium")
     with left:
         log = st.toggle("Log scale", value=False, key=state.LOG, bind="query-params",
                         help="A logarithmic axis shows small years next to very large ones.")
-        _show(charts.kg_per_year(rows, filters.count_once, log, colours), "kg_per_year",
+        _show(charts.kg_per_year_figure(view.kg_per_year, log, colours), "kg_per_year",
               "No seizure with a known mass and year in this selection.",
               "Kilograms seized per year (kg), stacked by drug; sums of the point estimates, "
               "counted as the sidebar says." + undated_note)
     with right:
-        _show(charts.seizure_points(rows, colours), "seizure_points",
+        _show(charts.seizure_points_figure(view.seizure_points.frame, colours), "seizure_points",
               "No dated seizure with a known mass in this selection.",
               "Each dot is one seizure report, placed at its date and sized by kilograms (kg, log axis); "
               "bars span the reported range, ▼ marks an upper bound (*nearly*, *up to*), "
-              "▲ a lower bound (*more than*).")
+              "▲ a lower bound (*more than*).", note=view.seizure_points.how)
 
     left, right = st.columns(2, gap="medium")
     with left:
@@ -132,42 +146,55 @@ def _charts(rows, filters: data.Filters, dataset: data.Dataset, colours, country
             help=f"Constant dollars (of {base_year or 'the base year'}) remove US inflation, so prices from "
                  "different years compare; nominal dollars are those of the year of each price.")
         constant = dollars != "nominal"
-        _show(charts.prices(rows, constant, base_year, country_colours), "prices",
+        prices = data.price_view(where.path, where.version, where.filters, constant)
+        _show(charts.prices_figure(prices.frame, constant, base_year, country_colours), "prices",
               "No price per kilogram in this selection.",
               "Prices in US$ per kilogram (log axis), coloured by country: ● prices quoted on a market, "
               "◇ prices implied by a seizure's stated value; bars span quoted ranges. "
-              + (f"Constant dollars of {base_year}." if constant and base_year else "Nominal dollars of each year."))
+              + (f"Constant dollars of {base_year}." if constant and base_year else "Nominal dollars of each year."),
+              note=prices.how)
     with right:
-        _show(charts.seizure_map(rows, filters.count_once, colours), "map",
+        _show(charts.map_figure(view.map.frame, colours), "map",
               "No seizure with a location in this selection.",
               "Seizure locations, circles sized by kilograms seized there (kg); hollow circles mark seizures "
               "without a stated mass. A source naming only a country puts the point at its centre.",
-              config=charts.map_config())
+              config=charts.map_config(), note=view.map.how)
 
-    _show(charts.usd_check(rows, dataset.datapackage.get("usd_check_tolerance_pct")), "usd_check",
+    _show(charts.usd_check_figure(view.usd_check.frame, dataset.datapackage.get("usd_check_tolerance_pct")), "usd_check",
           "No report in this selection states its own dollar figure or exchange rate.",
           "Our conversion against the source's own figure, in percent (our US$ value minus the source's, "
-          "relative to the source's) for reports that state a dollar equivalent or an exchange rate.")
+          "relative to the source's) for reports that state a dollar equivalent or an exchange rate.",
+          note=view.usd_check.how)
 
 
-def _show(fig, key: str, empty: str, caption: str, config: dict | None = None) -> None:
-    """The chart and its one-line caption (also its text alternative), or a note when there is nothing to draw."""
+def _show(fig, key: str, empty: str, caption: str, config: dict | None = None, note: str = "") -> None:
+    """The chart and its caption (also its text alternative), or a note when there is nothing to draw.
+
+    `note` says when the chart draws a sample or an aggregate of the selection (large files).
+    """
     if fig is None:
         st.info(empty)
         return
+    if note:
+        caption = f"{caption} **{note}**"
     st.plotly_chart(fig, key=f"chart_{key}", config=config or charts.CONFIG, width="stretch",
                     alt=caption.replace("*", ""))
     st.caption(caption)
 
 
-def _table(rows, frame, dataset: data.Dataset) -> None:
-    if rows.empty:
+def _table(view: data.View, where: Where, dataset: data.Dataset) -> None:
+    frame = dataset.frame
+    if not view.reports:
         st.info(EMPTY_MESSAGE)
     else:
-        st.caption(f"{len(rows):,} of {len(frame):,} rows. Figures as the source wrote them stand beside the "
+        shown = len(view.table)
+        st.caption(f"{view.reports:,} of {len(frame):,} rows. Figures as the source wrote them stand beside the "
                    "normalised ones; kilograms and dollars come from the build. Empty cells: not stated.")
+        if shown < view.reports:
+            st.info(f"Showing {shown:,} of {view.reports:,} rows (the first of the selection, in file order); "
+                    "download for all.", icon=":material/table_rows:")
         st.dataframe(
-            data.table_view(rows), hide_index=True, width="stretch", height=min(600, 38 + 35 * len(rows)),
+            view.table, hide_index=True, width="stretch", height=min(600, 38 + 35 * shown),
             key="table",
             column_config={
                 "Quantity as reported": st.column_config.TextColumn(width="medium"),
@@ -189,17 +216,22 @@ def _table(rows, frame, dataset: data.Dataset) -> None:
                 "Notes": st.column_config.TextColumn(width="large"),
             },
         )
-        _sources(rows)
+        _sources(view)
 
     st.subheader("Downloads")
     st.caption("CSV files have the columns of data/seizures.csv (described in the data dictionary). Cells that a "
                "spreadsheet would run as a formula are prefixed with an apostrophe.")
+    # small files are written on every run; large ones only when the button is clicked
+    filtered = (view.download if view.download is not None
+                else functools.partial(data.filtered_csv, where.path, where.version, where.filters))
+    full = (data.full_csv(where.path, where.version) if len(frame) <= data.EAGER_DOWNLOAD_ROWS
+            else functools.partial(data.full_csv_now, where.path, where.version))
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Filtered rows (CSV)", data.csv_download(rows), file_name="nk-drug-seizures-filtered.csv",
-                       mime="text/csv", key="download_filtered", on_click="ignore", disabled=rows.empty,
+    c1.download_button("Filtered rows (CSV)", filtered, file_name="nk-drug-seizures-filtered.csv",
+                       mime="text/csv", key="download_filtered", on_click="ignore", disabled=not view.reports,
                        icon=":material/download:", width="stretch",
-                       help=f"The {len(rows):,} row(s) of the current selection.")
-    c2.download_button("Full data (CSV)", data.csv_download(frame), file_name="nk-drug-seizures.csv",
+                       help=f"The {view.reports:,} row(s) of the current selection.")
+    c2.download_button("Full data (CSV)", full, file_name="nk-drug-seizures.csv",
                        mime="text/csv", key="download_full", on_click="ignore", icon=":material/download:",
                        width="stretch", help=f"All {len(frame):,} rows.")
     if dataset.datapackage_bytes:
@@ -212,9 +244,9 @@ def _table(rows, frame, dataset: data.Dataset) -> None:
         c3.caption("No data dictionary (datapackage.json) was found next to the data file.")
 
 
-def _sources(rows) -> None:
-    docs = data.sources(rows)
-    with st.expander(f"Sources of this selection ({len(docs)})"):
+def _sources(view: data.View) -> None:
+    docs = view.sources
+    with st.expander(f"Sources of this selection ({view.documents})"):
         lines = []
         for doc in docs.itertuples(index=False):
             title = methodology.md_escape(doc.source_title or doc.source_id)
@@ -224,4 +256,7 @@ def _sources(rows) -> None:
             url = doc.source_url if isinstance(doc.source_url, str) else ""
             head = f"[{title}](<{url.replace('<', '%3C').replace('>', '%3E')}>)" if url else title
             lines.append(f"- {head}. {outlet}, {when}{via}." + ("" if url else " *(no link)*"))
+        if len(docs) < view.documents:
+            lines.append(f"\n*Showing the first {len(docs):,} of {view.documents:,} documents (by publication "
+                         "date); the download's source columns name them all.*")
         st.markdown("\n".join(lines))
