@@ -49,6 +49,16 @@ def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
     return fig
 
 
+def _unvalidated(traces: list) -> go.Figure:
+    """A figure of scatter traces built without plotly's per-element validation.
+
+    Validating thousands of marker symbols and hover texts costs more than a
+    rerun may take; the builders pass arrays of the right types, and the JSON sent
+    to the browser is the same.
+    """
+    return go.Figure(traces, _validate=False)
+
+
 def _country_names(codes: pd.Series) -> np.ndarray:
     names = {c: data.country_name(c) for c in set(codes)}
     return np.array([names[c] for c in codes], dtype=object)
@@ -98,11 +108,11 @@ def seizure_points_figure(points: pd.DataFrame, colours: dict[str, str]) -> go.F
     if points.empty:
         return None
     biggest = float(points["quantity_kg"].max())
-    fig = go.Figure()
+    traces = []
     for drug in sorted(points["drug"].unique()):
         part = points[points["drug"] == drug]
-        fig.add_trace(go.Scatter(
-            x=part[data.WHEN], y=part["quantity_kg"].to_numpy(), mode="markers", name=str(drug),
+        traces.append(go.Scatter(
+            x=part[data.WHEN].to_numpy(), y=part["quantity_kg"].to_numpy(), mode="markers", name=str(drug),
             marker=dict(
                 size=part["quantity_kg"].to_numpy(), sizemode="area", sizemin=6,
                 sizeref=2.0 * biggest / (36.0 ** 2) if biggest > 0 else 1,
@@ -117,7 +127,9 @@ def seizure_points_figure(points: pd.DataFrame, colours: dict[str, str]) -> go.F
             hovertemplate=("<b>%{customdata[2]} %{customdata[3]}</b>, %{customdata[1]}<br>"
                            "%{y:,.4~f} kg (reported: %{customdata[0]}; %{customdata[4]})<br>"
                            "%{customdata[5]}<extra>" + str(drug) + "</extra>"),
+            _validate=False,
         ))
+    fig = _unvalidated(traces)
     fig.update_xaxes(title_text=None)
     fig.update_yaxes(title_text="Kilograms (log scale)", type="log", tickformat=",~g")
     return _layout(fig, "Each seizure: kilograms and reported range")
@@ -135,10 +147,10 @@ def prices_figure(points: pd.DataFrame, constant: bool, base_year: int | None,
     if points.empty:
         return None
     dollars = f"constant {base_year} US$" if constant and base_year else ("constant US$" if constant else "nominal US$")
-    fig = go.Figure()
+    traces = []
     for (country, kind), part in points.groupby(["country", "price_type"], sort=True):
-        fig.add_trace(go.Scatter(
-            x=part["when"], y=part["usd_per_kg"].to_numpy(), mode="markers",
+        traces.append(go.Scatter(
+            x=part["when"].to_numpy(), y=part["usd_per_kg"].to_numpy(), mode="markers",
             name=f"{data.country_name(country)} · {kind}", legendgroup=str(country),
             marker=dict(symbol=PRICE_SYMBOLS[kind], size=12, color=colours.get(country, UNKNOWN_GREY),
                         line=dict(width=2, color=colours.get(country, UNKNOWN_GREY))),
@@ -150,7 +162,9 @@ def prices_figure(points: pd.DataFrame, constant: bool, base_year: int | None,
                            "$%{y:,.0f} per kg (" + dollars + ")<br>"
                            "reported: %{customdata[0]} %{customdata[1]}<br>%{customdata[4]}"
                            "<extra>" + kind + "</extra>"),
+            _validate=False,
         ))
+    fig = _unvalidated(traces)
     fig.update_xaxes(title_text=None)
     fig.update_yaxes(title_text="US$ per kg (log scale)", type="log", tickformat="$,~s")
     return _layout(fig, f"Prices per kilogram ({dollars})")

@@ -544,8 +544,8 @@ def sources(rows: pd.DataFrame) -> pd.DataFrame:
 # documents. The functions above (rows in, numbers out) stay the reference: on a
 # selection that fits under the caps, the page shows exactly what they compute.
 
-MAX_POINTS = 5_000  # markers per scatter chart (the browser limit is 50,000 points per figure)
-TOP_BY_KG = 1_000  # of those, for the seizures chart: the largest seizures, always shown
+MAX_POINTS = 3_000  # markers per scatter chart (the browser limit is 50,000 points per figure)
+TOP_BY_KG = 500  # of those, for the seizures chart: the largest seizures, always shown
 MAX_PLACES = 5_000  # groups (place and drug) on the map
 USD_CHECK_ROWS = 60  # beyond this many checked figures, the check chart shows their distribution
 TABLE_ROWS = 1_000  # rows of the selection shown in the table (downloads hold them all)
@@ -660,6 +660,57 @@ def summable_mask(prep: Prepared, mask: np.ndarray, count_once: bool) -> np.ndar
     return out
 
 
+# the columns each capped piece needs (taking rows of a wide text frame costs per column)
+SEIZURE_POINT_COLUMNS = ["kind", "quantity_kg", "quantity_kg_low", "quantity_kg_high", WHEN, "date", "drug",
+                         "country", "place", "quantity_reported", "source_outlet", "source_title", "report_id"]
+PRICE_POINT_COLUMNS = ["kind", WHEN, "price_usd_per_kg", "price_usd_per_kg_const", "implied_usd_per_kg",
+                       "implied_usd_per_kg_const", "value_usd_low", "value_usd_high", "country", "drug",
+                       "value_reported", "quantity_reported", "date", "source_outlet", "source_title", "report_id"]
+TABLE_SOURCE_COLUMNS = ["date", "kind", "drug", "place", "quantity_reported", "quantity_kg", "incident_kg_min",
+                        "incident_kg_max", "value_reported", "value_usd", "value_usd_const", "source_type",
+                        "incident_id", "incident_reports", "is_representative", "incident_scope", "report_id", "notes",
+                        "country", "price_usd_per_kg", "implied_usd_per_kg", "nk_link", "source_outlet",
+                        "source_title", "source_url"]
+SOURCE_COLUMNS = ["source_id", "source_outlet", "source_title", "source_date", "source_url", "source_via",
+                  "source_type"]
+
+
+def _take(frame: pd.DataFrame, positions: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """Rows at `positions` (original labels kept), only `columns`.
+
+    Text columns read by pyarrow come in chunks; taking a few rows through pandas
+    joins the chunks of the whole column first (milliseconds per column on a
+    million rows), so they are taken chunk by chunk here.
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    index = frame.index[positions]
+    return pd.DataFrame({c: _take_column(frame[c], positions, index) for c in columns}, index=index)
+
+
+def _take_column(column: pd.Series, positions: np.ndarray, index: pd.Index) -> pd.Series:
+    array = column.array
+    if not isinstance(array, pd.arrays.ArrowStringArray):
+        return pd.Series(array.take(positions), index=index, name=column.name)
+    import pyarrow as pa
+
+    chunked = array.__arrow_array__()
+    if not isinstance(chunked, pa.ChunkedArray) or chunked.num_chunks < 2 or not len(positions):
+        return pd.Series(array.take(positions), index=index, name=column.name)
+    order = np.argsort(positions, kind="stable")
+    ordered = positions[order]
+    starts = np.cumsum([0] + [len(c) for c in chunked.chunks])
+    which = np.searchsorted(starts, ordered, side="right") - 1
+    bounds = np.searchsorted(which, np.arange(chunked.num_chunks + 1))
+    pieces = [chunked.chunk(k).take(pa.array(ordered[bounds[k]:bounds[k + 1]] - starts[k]))
+              for k in range(chunked.num_chunks) if bounds[k + 1] > bounds[k]]
+    taken = pa.concat_arrays(pieces)
+    if not np.array_equal(order, np.arange(len(order))):
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        taken = taken.take(pa.array(inverse))
+    return pd.Series(pd.arrays.ArrowStringArray(taken), index=index, name=column.name)
+
+
 def _num(frame: pd.DataFrame, column: str) -> np.ndarray:
     return frame[column].to_numpy(dtype="float64", na_value=np.nan)
 
@@ -753,7 +804,7 @@ def seizure_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray) -
     kg = _num(frame, "quantity_kg")
     candidates = np.flatnonzero(mask & prep.kind.eq("seizure") & ~np.isnan(kg) & prep.dated)
     chosen = sample_positions(prep, candidates, MAX_POINTS, kg[candidates], TOP_BY_KG)
-    points = seizure_points(frame.iloc[chosen])
+    points = seizure_points(_take(frame, chosen, SEIZURE_POINT_COLUMNS))
     how = ""
     if len(chosen) < len(candidates):
         how = (f"Showing {len(chosen):,} of {len(candidates):,} seizures: the {TOP_BY_KG:,} largest and a fixed "
@@ -768,7 +819,7 @@ def price_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, con
     candidates = np.flatnonzero((dated & prep.kind.eq("price") & ~np.isnan(price))
                                 | (dated & prep.kind.eq("seizure") & ~np.isnan(implied)))
     chosen = sample_positions(prep, candidates, MAX_POINTS)
-    points = price_points(frame.iloc[chosen], constant)
+    points = price_points(_take(frame, chosen, PRICE_POINT_COLUMNS), constant)
     how = ""
     if len(chosen) < len(candidates):
         how = (f"Showing a fixed random sample of {len(chosen):,} of {len(candidates):,} prices (the same on every "
@@ -784,12 +835,20 @@ def map_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count
     if not len(positions):
         return Shown(map_points(frame.iloc[:0], count_once), 0)
     key = prep.place.codes[positions] * len(prep.drug.values) + prep.drug.codes[positions]
-    groups, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if int(key.max()) < 4 * prep.n + 1_000:  # bincount over the key space; else sort the keys
+        inverse = key
+    else:
+        inverse = np.unique(key, return_inverse=True)[1]
+    seizures = np.bincount(inverse)
+    groups = np.flatnonzero(seizures)
+    first_at = np.full(len(seizures), -1, dtype=np.int64)
+    first_at[inverse[::-1]] = np.arange(len(inverse))[::-1]  # first occurrence of each group
+    first = first_at[groups]
     kg = _num(frame, "quantity_kg")[positions]
     weighed = ~np.isnan(kg)
-    sums = np.bincount(inverse, weights=np.where(weighed, kg, 0.0), minlength=len(groups))
-    with_kg = np.bincount(inverse, weights=weighed, minlength=len(groups)).astype(int)
-    seizures = np.bincount(inverse, minlength=len(groups)).astype(int)
+    sums = np.bincount(inverse, weights=np.where(weighed, kg, 0.0), minlength=len(seizures))[groups]
+    with_kg = np.bincount(inverse, weights=weighed, minlength=len(seizures))[groups].astype(int)
+    seizures = seizures[groups].astype(int)
     order = np.argsort(first, kind="stable")  # groups in order of first appearance, as groupby(sort=False)
     order = order[np.argsort(-sums[order], kind="stable")]  # then by kilograms, largest first
     total = len(order)
@@ -798,7 +857,7 @@ def map_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count
         order = order[:MAX_PLACES]
         how = (f"Showing the {MAX_PLACES:,} places (by drug) with the most kilograms of {total:,}; "
                "the headline and the download count them all.")
-    sample = frame.iloc[positions[first[order]]]
+    sample = _take(frame, positions[first[order]], ["lat", "lon", "place", "country", "drug", "location_precision"])
     place = sample["place"].fillna("")
     grouped = pd.DataFrame({
         "lat": sample["lat"].to_numpy(), "lon": sample["lon"].to_numpy(),
@@ -841,11 +900,11 @@ def source_count_and_head(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray,
     first[codes[::-1]] = positions[::-1]  # the last write wins: the first position of each document
     firsts = np.sort(first[first >= 0])
     if len(firsts) <= limit:
-        return len(firsts), sources(frame.iloc[firsts])
+        return len(firsts), sources(_take(frame, firsts, SOURCE_COLUMNS))
     ranks = _document_ranks(frame, prep)
     key = ranks[prep.source.codes[firsts]].astype(np.float64) * (prep.n + 1) + firsts
     chosen = np.sort(firsts[_smallest(key, limit)])
-    return len(firsts), sources(frame.iloc[chosen]).head(limit)
+    return len(firsts), sources(_take(frame, chosen, SOURCE_COLUMNS)).head(limit)
 
 
 def _document_ranks(frame: pd.DataFrame, prep: Prepared) -> np.ndarray:
@@ -855,7 +914,7 @@ def _document_ranks(frame: pd.DataFrame, prep: Prepared) -> np.ndarray:
         return cached
     first = np.full(len(prep.source.values), -1, dtype=np.int64)
     first[prep.source.codes[::-1]] = np.arange(prep.n)[::-1]
-    docs = frame.iloc[first][["source_date", "source_outlet"]]
+    docs = _take(frame, first, ["source_date", "source_outlet"])
     date_rank = pd.factorize(docs["source_date"], sort=True, use_na_sentinel=True)[0]
     date_rank = np.where(date_rank < 0, date_rank.max() + 1, date_rank)  # missing dates last
     outlet_rank = pd.factorize(docs["source_outlet"], sort=True, use_na_sentinel=True)[0]
@@ -911,7 +970,7 @@ def view(path: str, mtime_ns: int, filters: Filters) -> View:
         seizure_points=seizure_points_fast(frame, prep, mask),
         map=map_points_fast(frame, prep, mask, filters.count_once),
         usd_check=usd_checks_fast(frame, prep, mask),
-        table=table_view(rows_at(frame, mask, TABLE_ROWS)),
+        table=table_view(_take(frame, np.flatnonzero(mask)[:TABLE_ROWS], TABLE_SOURCE_COLUMNS)),
         documents=documents,
         sources=docs,
         download=csv_download(rows_at(frame, mask)) if reports <= EAGER_DOWNLOAD_ROWS else None,
