@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from etl.normalise import take_by_key
+
 INCIDENT_COLUMNS = ["incident_id", "scope", "parts", "representative", "notes"]
 SCOPES = ("single", "total")
 SOURCE_RANK = {"official": 1, "press": 2, "secondary": 3}
@@ -28,8 +30,9 @@ def reconcile(frame: pd.DataFrame, incidents: pd.DataFrame | None) -> pd.DataFra
     if incidents is None or incidents.empty:
         incidents = pd.DataFrame(columns=INCIDENT_COLUMNS, dtype="string")
     table = incidents.set_index("incident_id")
-    out["incident_scope"] = out["incident_id"].map(table["scope"].to_dict()).astype("string").fillna("single")
-    out["incident_parts"] = out["incident_id"].map(table["parts"].to_dict()).astype("string").fillna("")
+    found = take_by_key(out["incident_id"], incidents, "incident_id", ["scope", "parts"])
+    out["incident_scope"] = found["scope"].astype("string").fillna("single")
+    out["incident_parts"] = found["parts"].astype("string").fillna("")
 
     has_figure = out["quantity_kg"].notna() | out["value_usd"].notna() | out["quantity_count"].notna()
     order = pd.DataFrame({

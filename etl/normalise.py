@@ -36,7 +36,8 @@ DEFAULT_MAX_LENGTH = 300
 COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies) | {"DEM"}
 DATE_FORM = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
-RATE_FORM = re.compile(rf"^\s*(?:US\$|U\.S\.\$|\$|USD)\s*1\s*=\s*(?P<marker>[^\d\s]*)\s*(?P<n>{NUMBER})\s*(?P<word>[^\d]*?)\s*$", re.I)
+# a pattern string, not a compiled re, so pandas can run it with pyarrow's vectorised regex
+RATE_FORM = rf"(?i)^\s*(?:US\$|U\.S\.\$|\$|USD)\s*1\s*=\s*(?P<marker>[^0-9\s]*)\s*(?P<n>{NUMBER})\s*(?P<word>[^0-9]*?)\s*$"
 
 
 @dataclass(frozen=True)
@@ -99,15 +100,15 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     if dup.any():
         first_row = raw["report_id"].reset_index().drop_duplicates("report_id").set_index("report_id")["index"]
         c.flag(dup, "report_id", lambda i: f"duplicate report_id {raw['report_id'].iat[i]!r} (first used on line {line_of(int(first_row[raw['report_id'].iat[i]]))})")
-    src = sources.set_index("source_id")
-    known_source = raw["source_id"].isin(src.index)
+    known_source = raw["source_id"].isin(sources["source_id"])
     c.flag(~known_source & (raw["source_id"] != ""), "source_id", lambda i: f"source_id {raw['source_id'].iat[i]!r} is not in sources.csv")
     c.flag(~raw["kind"].isin(KINDS) & (raw["kind"] != ""), "kind", lambda i: f"kind must be one of {', '.join(KINDS)}, not {raw['kind'].iat[i]!r}")
     c.flag(~raw["nk_link"].isin(list(ref.nk_links)) & (raw["nk_link"] != ""), "nk_link",
            lambda i: f"unknown nk_link {raw['nk_link'].iat[i]!r} (see data/reference/nk_links.csv)")
 
-    published = raw["source_id"].map(src["published"].to_dict()) if len(src) else pd.Series([""] * n)
-    published = published.fillna("").astype("string")
+    source_cols = [col for col in ("published", "source_type", "outlet", "via", "title", "url") if col in sources.columns]
+    source = take_by_key(raw["source_id"], sources, "source_id", source_cols)
+    published = source["published"].fillna("").astype("string")
 
     # Dates
     date = _dates(raw["event_date"])
@@ -203,7 +204,8 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     rate = _rates(cur, fx_year, ref)
     need_rate = v_ok & known_cur & fx_year.notna()
     c.flag(need_rate & rate.isna(), "currency", lambda i: f"no exchange rate for {cur.iat[i]} in {int(fx_year.iat[i])} ({_coverage(ref, cur.iat[i])})")
-    cpi = fx_year.map(ref.cpi.set_index("year")["cpi_u_annual_avg"].to_dict()).astype("float64")
+    cpi_table = ref.cpi[["year", "cpi_u_annual_avg"]].astype({"year": "float64"})
+    cpi = take_by_key(fx_year, cpi_table, "year", ["cpi_u_annual_avg"])["cpi_u_annual_avg"].astype("float64")
     base_cpi = float(ref.cpi.loc[ref.cpi["year"] == ref.base_year, "cpi_u_annual_avg"].iloc[0])
     c.flag(need_rate & rate.notna() & cpi.isna(), "event_date", lambda i: f"no US CPI for {int(fx_year.iat[i])} (data/reference/us_cpi_u_annual.csv covers {ref.cpi['year'].min()}-{ref.cpi['year'].max()})")
     usd = amount / rate
@@ -287,12 +289,12 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
         "nk_link": raw["nk_link"],
         "arrests": arrests.where(~bad_arrests).astype("Int64"),
         "source_id": raw["source_id"],
-        "source_type": raw["source_id"].map(src["source_type"].to_dict()) if "source_type" in src else "",
-        "source_outlet": raw["source_id"].map(src["outlet"].to_dict()),
-        "source_via": raw["source_id"].map(src["via"].to_dict()),
-        "source_title": raw["source_id"].map(src["title"].to_dict()),
+        "source_type": source["source_type"] if "source_type" in source else "",
+        "source_outlet": source["outlet"],
+        "source_via": source["via"],
+        "source_title": source["title"],
         "source_date": published,
-        "source_url": raw["source_id"].map(src["url"].to_dict()),
+        "source_url": source["url"],
         "notes": raw["notes"],
     })
     for column in COLUMNS:
@@ -352,6 +354,20 @@ def _one_date(text: str):
     except ValueError:
         return (pd.NaT, np.nan, "none", True)
     return (pd.Timestamp(start), float(y), "day" if d else "month" if mo else "year", False)
+
+
+def take_by_key(keys: pd.Series, table: pd.DataFrame, key: str, columns: list[str]) -> pd.DataFrame:
+    """Columns of `table` for each of `keys` (a vectorised left join; missing keys give NA).
+
+    The first row of a duplicated key wins, so the result always has one row per key.
+    """
+    unique = table.drop_duplicates(key, keep="first")
+    positions = pd.Index(unique[key]).get_indexer(keys)
+    out = {
+        col: pd.api.extensions.take(unique[col].array, positions, allow_fill=True)
+        for col in columns
+    }
+    return pd.DataFrame(out, index=keys.index)
 
 
 def _lookup(keys: pd.Series, table: dict) -> pd.Series:
