@@ -156,7 +156,8 @@ def _charts(view: data.View, where: Where, dataset: data.Dataset, colours, count
     with right:
         _show(charts.map_figure(view.map.frame, colours), "map",
               "No seizure with a location in this selection.",
-              "Seizure locations, circles sized by kilograms seized there (kg); hollow circles mark seizures "
+              "Seizure locations: one circle per place and drug, sized by the kilograms seized there (kg); "
+              "hollow circles mark seizures "
               "without a stated mass. A source naming only a country puts the point at its centre.",
               config=charts.map_config(), note=view.map.how)
 
