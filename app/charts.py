@@ -147,8 +147,12 @@ def prices_figure(points: pd.DataFrame, constant: bool, base_year: int | None,
     if points.empty:
         return None
     dollars = f"constant {base_year} US$" if constant and base_year else ("constant US$" if constant else "nominal US$")
+    hover = np.stack([_text(points["reported"]), _text(points["quantity_reported"]), _text(points["date"]),
+                      _text(points["drug"]), _text(points["source"])], axis=-1)
     traces = []
-    for (country, kind), part in points.groupby(["country", "price_type"], sort=True):
+    groups = points.groupby(["country", "price_type"], sort=True).indices
+    for (country, kind), at in sorted(groups.items(), key=lambda item: item[0]):
+        part = points.iloc[at]
         traces.append(go.Scatter(
             x=part["when"].to_numpy(), y=part["usd_per_kg"].to_numpy(), mode="markers",
             name=f"{data.country_name(country)} · {kind}", legendgroup=str(country),
@@ -156,8 +160,7 @@ def prices_figure(points: pd.DataFrame, constant: bool, base_year: int | None,
                         line=dict(width=2, color=colours.get(country, UNKNOWN_GREY))),
             error_y=dict(type="data", symmetric=False, array=part["err_plus"].to_numpy(),
                          arrayminus=part["err_minus"].to_numpy(), thickness=1.5, width=5),
-            customdata=np.stack([_text(part["reported"]), _text(part["quantity_reported"]), _text(part["date"]),
-                                 _text(part["drug"]), _text(part["source"])], axis=-1),
+            customdata=hover[at],
             hovertemplate=("<b>%{customdata[3]}</b>, %{customdata[2]}<br>"
                            "$%{y:,.0f} per kg (" + dollars + ")<br>"
                            "reported: %{customdata[0]} %{customdata[1]}<br>%{customdata[4]}"

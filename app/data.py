@@ -18,6 +18,7 @@ tests can call them without Streamlit.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 import os
@@ -253,6 +254,7 @@ def fx_table(dataset: Dataset) -> pd.DataFrame | None:
 
 # --- Labels -----------------------------------------------------------------
 
+@functools.lru_cache(maxsize=4096)
 def country_name(code: str) -> str:
     """Common name of an ISO 3166-1 alpha-2 code ('KP' -> 'North Korea'); the code itself if unknown."""
     if not code:
@@ -559,15 +561,15 @@ class Coded:
     """A text column as integer codes into its distinct values (in order of first appearance)."""
 
     codes: np.ndarray
-    values: tuple
+    values: pd.Index  # not a tuple: half a million incident ids stay in Arrow memory
 
     @classmethod
     def of(cls, column: pd.Series) -> "Coded":
         codes, uniques = pd.factorize(column, use_na_sentinel=False)
-        return cls(np.asarray(codes, dtype=np.int64), tuple(uniques))
+        return cls(np.asarray(codes, dtype=np.int64), pd.Index(uniques))
 
     def isin(self, chosen) -> np.ndarray:
-        lut = np.asarray(pd.Index(self.values, dtype=object).isin(list(chosen)), dtype=bool)
+        lut = np.asarray(self.values.isin(list(chosen)), dtype=bool)
         return lut[self.codes] if len(lut) else np.zeros(len(self.codes), dtype=bool)
 
     def eq(self, value) -> np.ndarray:
@@ -593,6 +595,8 @@ class Prepared:
     part_code: np.ndarray  # incident codes of their parts (len(incident.values) when absent from the file)
     part_owner: np.ndarray  # index into `totals` of each part
     sample_key: np.ndarray  # a fixed random number per row: deterministic samples
+    seizure: np.ndarray  # kind == 'seizure'
+    price: np.ndarray  # kind == 'price'
     currencies: tuple[str, ...]
     cache: dict = field(default_factory=dict)  # lazily computed helpers (document ranks)
 
@@ -604,7 +608,7 @@ def prepare(frame: pd.DataFrame) -> Prepared:
     parts = frame["incident_parts"].iloc[totals].fillna("").astype(str).str.split()
     owner = np.repeat(np.arange(len(totals)), [len(p) for p in parts]) if len(totals) else np.zeros(0, np.int64)
     flat = [p for ps in parts for p in ps]
-    found = pd.Index(incident.values, dtype=object).get_indexer(flat) if flat else np.zeros(0, np.int64)
+    found = incident.values.get_indexer(flat) if flat else np.zeros(0, np.int64)
     part_code = np.where(found < 0, len(incident.values), found).astype(np.int64)
     place_key = np.zeros(n, dtype=np.int64)
     for col in ("lat", "lon", "place", "country", "location_precision"):
@@ -618,9 +622,11 @@ def prepare(frame: pd.DataFrame) -> Prepared:
         representative=np.asarray(frame["is_representative"], dtype=bool),
         kind=Coded.of(frame["kind"]), drug=Coded.of(frame["drug"]), country=Coded.of(frame["country"]),
         link=Coded.of(frame["nk_link"]), incident=incident, source=Coded.of(frame["source_id"]),
-        place=Coded(np.asarray(place_key, dtype=np.int64), ()),
+        place=Coded(np.asarray(place_key, dtype=np.int64), pd.Index([])),
         totals=totals, part_code=part_code, part_owner=np.asarray(owner, dtype=np.int64),
         sample_key=np.random.default_rng(SAMPLE_SEED).random(n),
+        seizure=np.asarray(frame["kind"] == "seizure", dtype=bool),
+        price=np.asarray(frame["kind"] == "price", dtype=bool),
         currencies=tuple(c for c in currencies if isinstance(c, str)),
     )
 
@@ -646,6 +652,15 @@ def filter_mask(prep: Prepared, filters: Filters) -> np.ndarray:
 
 def summable_mask(prep: Prepared, mask: np.ndarray, count_once: bool) -> np.ndarray:
     """for_sums as a mask: with count_once, totals whose parts are selected are left out."""
+    memo = prep.cache.get("summable")
+    if memo is not None and memo[0] is mask and memo[1] == count_once:
+        return memo[2]
+    out = _summable(prep, mask, count_once)
+    prep.cache["summable"] = (mask, count_once, out)
+    return out
+
+
+def _summable(prep: Prepared, mask: np.ndarray, count_once: bool) -> np.ndarray:
     if not count_once or not len(prep.totals):
         return mask
     present = np.zeros(len(prep.incident.values) + 1, dtype=bool)
@@ -675,7 +690,7 @@ SOURCE_COLUMNS = ["source_id", "source_outlet", "source_title", "source_date", "
                   "source_type"]
 
 
-def _take(frame: pd.DataFrame, positions: np.ndarray, columns: list[str]) -> pd.DataFrame:
+def _take(frame: pd.DataFrame, positions: np.ndarray, columns: list[str], cache: dict | None = None) -> pd.DataFrame:
     """Rows at `positions` (original labels kept), only `columns`.
 
     Text columns read by pyarrow come in chunks; taking a few rows through pandas
@@ -684,10 +699,11 @@ def _take(frame: pd.DataFrame, positions: np.ndarray, columns: list[str]) -> pd.
     """
     positions = np.asarray(positions, dtype=np.int64)
     index = frame.index[positions]
-    return pd.DataFrame({c: _take_column(frame[c], positions, index) for c in columns}, index=index)
+    starts = cache.setdefault("chunk_starts", {}) if cache is not None else {}
+    return pd.DataFrame({c: _take_column(frame[c], positions, index, starts) for c in columns}, index=index)
 
 
-def _take_column(column: pd.Series, positions: np.ndarray, index: pd.Index) -> pd.Series:
+def _take_column(column: pd.Series, positions: np.ndarray, index: pd.Index, known: dict) -> pd.Series:
     array = column.array
     if not isinstance(array, pd.arrays.ArrowStringArray):
         return pd.Series(array.take(positions), index=index, name=column.name)
@@ -698,7 +714,9 @@ def _take_column(column: pd.Series, positions: np.ndarray, index: pd.Index) -> p
         return pd.Series(array.take(positions), index=index, name=column.name)
     order = np.argsort(positions, kind="stable")
     ordered = positions[order]
-    starts = np.cumsum([0] + [len(c) for c in chunked.chunks])
+    starts = known.get(column.name)
+    if starts is None or len(starts) != chunked.num_chunks + 1:
+        starts = known[column.name] = np.cumsum([0] + [len(c) for c in chunked.chunks])
     which = np.searchsorted(starts, ordered, side="right") - 1
     bounds = np.searchsorted(which, np.arange(chunked.num_chunks + 1))
     pieces = [chunked.chunk(k).take(pa.array(ordered[bounds[k]:bounds[k + 1]] - starts[k]))
@@ -718,7 +736,7 @@ def _num(frame: pd.DataFrame, column: str) -> np.ndarray:
 def headline_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count_once: bool) -> Headline:
     """headline() of the masked rows."""
     summed = summable_mask(prep, mask, count_once)
-    seizures = summed & prep.kind.eq("seizure")
+    seizures = summed & prep.seizure
     kg = _num(frame, "quantity_kg")
     with_kg = seizures & ~np.isnan(kg)
     by_drug = np.bincount(prep.drug.codes[with_kg], weights=kg[with_kg], minlength=len(prep.drug.values))
@@ -727,7 +745,7 @@ def headline_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count_o
     value = _num(frame, "value_usd_const")
     with_value = seizures & ~np.isnan(value)
     price = _num(frame, "price_usd_per_kg_const")
-    prices = price[mask & prep.kind.eq("price") & ~np.isnan(price)]
+    prices = price[mask & prep.price & ~np.isnan(price)]
     reports, kept = int(mask.sum()), int(summed.sum())
     return Headline(
         incidents=int(np.count_nonzero(np.bincount(prep.incident.codes[summed], minlength=1))),
@@ -746,7 +764,7 @@ def headline_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count_o
 def kg_per_year_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count_once: bool) -> pd.DataFrame:
     """kg_per_year() of the masked rows (bincount over year and drug)."""
     kg = _num(frame, "quantity_kg")
-    keep = summable_mask(prep, mask, count_once) & prep.kind.eq("seizure") & ~np.isnan(kg) & ~np.isnan(prep.year)
+    keep = summable_mask(prep, mask, count_once) & prep.seizure & ~np.isnan(kg) & ~np.isnan(prep.year)
     if not keep.any():
         return pd.DataFrame({"year": pd.Series(dtype=int), "drug": pd.Series(dtype="string"),
                              "kg": pd.Series(dtype=float), "seizures": pd.Series(dtype=int)})
@@ -802,9 +820,9 @@ class Shown:
 
 def seizure_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray) -> Shown:
     kg = _num(frame, "quantity_kg")
-    candidates = np.flatnonzero(mask & prep.kind.eq("seizure") & ~np.isnan(kg) & prep.dated)
+    candidates = np.flatnonzero(mask & prep.seizure & ~np.isnan(kg) & prep.dated)
     chosen = sample_positions(prep, candidates, MAX_POINTS, kg[candidates], TOP_BY_KG)
-    points = seizure_points(_take(frame, chosen, SEIZURE_POINT_COLUMNS))
+    points = seizure_points(_take(frame, chosen, SEIZURE_POINT_COLUMNS, prep.cache))
     how = ""
     if len(chosen) < len(candidates):
         how = (f"Showing {len(chosen):,} of {len(candidates):,} seizures: the {TOP_BY_KG:,} largest and a fixed "
@@ -816,10 +834,10 @@ def price_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, con
     suffix = "_const" if constant else ""
     price, implied = _num(frame, "price_usd_per_kg" + suffix), _num(frame, "implied_usd_per_kg" + suffix)
     dated = mask & prep.dated
-    candidates = np.flatnonzero((dated & prep.kind.eq("price") & ~np.isnan(price))
-                                | (dated & prep.kind.eq("seizure") & ~np.isnan(implied)))
+    candidates = np.flatnonzero((dated & prep.price & ~np.isnan(price))
+                                | (dated & prep.seizure & ~np.isnan(implied)))
     chosen = sample_positions(prep, candidates, MAX_POINTS)
-    points = price_points(_take(frame, chosen, PRICE_POINT_COLUMNS), constant)
+    points = price_points(_take(frame, chosen, PRICE_POINT_COLUMNS, prep.cache), constant)
     how = ""
     if len(chosen) < len(candidates):
         how = (f"Showing a fixed random sample of {len(chosen):,} of {len(candidates):,} prices (the same on every "
@@ -830,7 +848,7 @@ def price_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, con
 def map_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count_once: bool) -> Shown:
     """map_points() of the masked rows: seizures summed by place and drug (bincount over prepared codes)."""
     lat, lon = _num(frame, "lat"), _num(frame, "lon")
-    keep = (summable_mask(prep, mask, count_once) & prep.kind.eq("seizure") & ~np.isnan(lat) & ~np.isnan(lon))
+    keep = (summable_mask(prep, mask, count_once) & prep.seizure & ~np.isnan(lat) & ~np.isnan(lon))
     positions = np.flatnonzero(keep)
     if not len(positions):
         return Shown(map_points(frame.iloc[:0], count_once), 0)
@@ -857,7 +875,8 @@ def map_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count
         order = order[:MAX_PLACES]
         how = (f"Showing the {MAX_PLACES:,} places (by drug) with the most kilograms of {total:,}; "
                "the headline and the download count them all.")
-    sample = _take(frame, positions[first[order]], ["lat", "lon", "place", "country", "drug", "location_precision"])
+    sample = _take(frame, positions[first[order]], ["lat", "lon", "place", "country", "drug", "location_precision"],
+                   prep.cache)
     place = sample["place"].fillna("")
     grouped = pd.DataFrame({
         "lat": sample["lat"].to_numpy(), "lon": sample["lon"].to_numpy(),
@@ -900,11 +919,11 @@ def source_count_and_head(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray,
     first[codes[::-1]] = positions[::-1]  # the last write wins: the first position of each document
     firsts = np.sort(first[first >= 0])
     if len(firsts) <= limit:
-        return len(firsts), sources(_take(frame, firsts, SOURCE_COLUMNS))
+        return len(firsts), sources(_take(frame, firsts, SOURCE_COLUMNS, prep.cache))
     ranks = _document_ranks(frame, prep)
     key = ranks[prep.source.codes[firsts]].astype(np.float64) * (prep.n + 1) + firsts
     chosen = np.sort(firsts[_smallest(key, limit)])
-    return len(firsts), sources(_take(frame, chosen, SOURCE_COLUMNS)).head(limit)
+    return len(firsts), sources(_take(frame, chosen, SOURCE_COLUMNS, prep.cache)).head(limit)
 
 
 def _document_ranks(frame: pd.DataFrame, prep: Prepared) -> np.ndarray:
@@ -952,9 +971,13 @@ class View:
     download: bytes | None  # the filtered CSV when it is small; None: written on click
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def view(path: str, mtime_ns: int, filters: Filters) -> View:
-    """The numbers, chart inputs, table head and source list of one selection of the file at `path`."""
+    """The numbers, chart inputs, table head and source list of one selection of the file at `path`.
+
+    Cached per file version and selection, as a resource: a rerun that changes no
+    filter (log scale, dollars, tab) reuses it without unpickling a copy. Read-only.
+    """
     dataset = load_dataset(path, mtime_ns)
     frame, prep = dataset.frame, dataset.prep
     mask = filter_mask(prep, filters)
@@ -970,14 +993,14 @@ def view(path: str, mtime_ns: int, filters: Filters) -> View:
         seizure_points=seizure_points_fast(frame, prep, mask),
         map=map_points_fast(frame, prep, mask, filters.count_once),
         usd_check=usd_checks_fast(frame, prep, mask),
-        table=table_view(_take(frame, np.flatnonzero(mask)[:TABLE_ROWS], TABLE_SOURCE_COLUMNS)),
+        table=table_view(_take(frame, np.flatnonzero(mask)[:TABLE_ROWS], TABLE_SOURCE_COLUMNS, prep.cache)),
         documents=documents,
         sources=docs,
         download=csv_download(rows_at(frame, mask)) if reports <= EAGER_DOWNLOAD_ROWS else None,
     )
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def price_view(path: str, mtime_ns: int, filters: Filters, constant: bool) -> Shown:
     """The price chart's points of one selection, in constant or nominal dollars."""
     dataset = load_dataset(path, mtime_ns)
