@@ -53,6 +53,7 @@ MAX_TIME_GROWTH_FOR_10X = 11.0
 MAX_FIRST_LOAD_S = 5.0
 MAX_RERUN_S = 0.3
 MAX_POINTS_PER_FIGURE = 50_000
+RERUNS = 3  # filter changes timed in the dashboard bench (the median is judged)
 
 
 # --------------------------------------------------------------------------- child processes
@@ -335,10 +336,16 @@ def _child_dashboard(app: Path, data: Path) -> dict:
     changed = _change_a_filter(at)
     result["changed"] = changed
     if changed:
-        t1 = time.perf_counter()
-        at.run()
-        result["rerun_s"] = time.perf_counter() - t1
-        result["exceptions"] += [_exception_text(e) for e in at.exception]
+        reruns = []
+        for i in range(RERUNS):
+            if i:
+                _change_a_filter(at)  # a different value each time
+            t1 = time.perf_counter()
+            at.run()
+            reruns.append(time.perf_counter() - t1)
+            result["exceptions"] += [_exception_text(e) for e in at.exception]
+        result["reruns_s"] = reruns
+        result["rerun_s"] = sorted(reruns)[len(reruns) // 2]  # the median: one rerun is a noisy measure
     points_rerun = [count_points(f) for f in _figures(at)]
     result["figures_first"] = points_first
     result["figures_rerun"] = points_rerun
@@ -486,7 +493,8 @@ def bench_dashboard(rows: int, seed: int, app: Path, data: Path | None = None) -
         print(f"first run     {d['first_s']:.2f} s (AppTest, {rows:,} rows; process peak RSS {_fmt_bytes(dash.max_rss)})")
         checks = [(f"first load <= {MAX_FIRST_LOAD_S:g} s ({d['first_s']:.2f} s)", d["first_s"] <= MAX_FIRST_LOAD_S)]
         if d.get("changed"):
-            print(f"rerun         {d['rerun_s']:.3f} s after changing {d['changed']}")
+            print(f"rerun         {d['rerun_s']:.3f} s median of {len(d['reruns_s'])} reruns after changing {d['changed']} "
+                  f"({', '.join(f'{x:.3f}' for x in d['reruns_s'])} s)")
             checks.append((f"rerun after a filter change <= {MAX_RERUN_S:g} s ({d['rerun_s']:.3f} s)", d["rerun_s"] <= MAX_RERUN_S))
         else:
             print("rerun         no filter widget found to change")
