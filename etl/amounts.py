@@ -63,7 +63,7 @@ SCALES = {
 # ASCII digits only: Python's \d also matches other scripts' digits, which to_numeric cannot read
 NUMBER = r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+"
 RANGE_SEPARATORS = r"-|–|—|to|and"
-PER = r"per|a|an|/"
+PER = r"per|a|an"  # words, followed by a blank ("a gram"); "/" needs none ("US$2,000/kg")
 
 
 def _alternation(words) -> str:
@@ -85,7 +85,7 @@ class Grammar:
             rf"(?i)^\s*(?:(?P<qual>{q})\s+)?"
             rf"(?P<cur1>{c})?\s*(?P<n1>{NUMBER})\s*(?:(?P<s1>{s})\b)?\s*"
             rf"(?:(?P<sep>{RANGE_SEPARATORS})\s*(?P<cur2>{c})?\s*(?P<n2>{NUMBER})\s*(?:(?P<s2>{s})\b)?)?"
-            rf"\s*(?P<unit>.*?)\s*(?:(?:\b(?:{PER})\b|/)\s*(?P<per>[^\s0-9].*?))?\s*$"
+            rf"\s*(?P<unit>.*?)\s*(?:(?:\b(?:{PER})\s+|/\s*)(?P<per>[^\s0-9].*?))?\s*$"
         )
         return cls(pattern)
 

@@ -245,6 +245,11 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     price_usd = usd.where(is_price)
     implied = (usd / q_kg).where((kind == "seizure") & is_mass & v_ok)
 
+    # Figures too small for the output's precision (1 mg, 1 US cent) would print as 0
+    c.flag(is_mass & (q_kg.round(6) == 0), "quantity", lambda i: f"{raw['quantity'].iat[i]!r} is less than 1 mg, below the precision of quantity_kg")
+    too_small = v_ok & rate.notna() & ((usd.round(2) == 0) | (implied.round(2) == 0).fillna(False))
+    c.flag(too_small, "value", lambda i: f"{raw['value'].iat[i]!r} is less than one US cent (per kg), below the precision of the dollar columns")
+
     out = pd.DataFrame({
         "report_id": raw["report_id"],
         "incident_id": raw["incident_id"],

@@ -103,3 +103,12 @@ def test_vectorised_parse_keeps_row_order_and_index():
 def test_digits_of_other_scripts_are_not_numbers(text):
     with pytest.raises(AmountError, match="no number found"):
         parse_amount(text)
+
+
+@pytest.mark.parametrize("text, unit", [("500 A$", "A$"), ("5 million A$", "A$"), ("20 an hour", "")])
+def test_a_trailing_marker_or_word_is_not_a_per_unit(text, unit):
+    amount = parse_amount(text)
+    if unit:
+        assert amount.unit == unit and amount.per is None
+    else:
+        assert amount.per == "hour"  # "an" followed by a blank does introduce a unit

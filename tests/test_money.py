@@ -115,3 +115,22 @@ def test_disagreement_with_the_stated_usd_is_a_warning_with_both_numbers():
 def test_price_per_a_unit_that_is_not_a_mass(value, message):
     _, problems = normalise_one(kind="price", country="KP", place="", event_date="2011", value=value, currency="USD")
     assert messages(problems) == [message]
+
+
+@pytest.mark.parametrize(
+    "cells, message",
+    [
+        ({"quantity": "0.4 mg"}, "quantity: '0.4 mg' is less than 1 mg, below the precision of quantity_kg"),
+        ({"kind": "cash", "value": "W5", "currency": "KRW"}, "value: 'W5' is less than one US cent (per kg), below the precision of the dollar columns"),
+        ({"quantity": "3 tonnes", "value": "$10", "currency": "USD"}, "value: '$10' is less than one US cent (per kg), below the precision of the dollar columns"),
+    ],
+)
+def test_figures_below_the_output_precision_are_row_problems(cells, message):
+    _, problems = normalise_one(**cells)
+    assert messages(problems) == [message]
+
+
+def test_a_trailing_dollar_marker_is_a_currency():
+    row, problems = normalise_one(country="AU", place="", value="5 million A$", currency="AUD", event_date="2003")
+    assert messages(problems) == []
+    assert row["value_usd"] == pytest.approx(5e6 / fx_rate("AUD", 2003), abs=0.01)
