@@ -58,10 +58,11 @@ def build(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejec
 
     result = normalise(reports.frame, sources.frame, ref, today=today, line_of=reports.line_of)
     if incidents is not None:
-        unknown = ~reports.frame["incident_id"].isin(incidents.frame["incident_id"]) & (reports.frame["incident_id"] != "")
+        known = pd.Index(incidents.frame["incident_id"].unique()).get_indexer(reports.frame["incident_id"]) >= 0
+        unknown = ~known & (reports.frame["incident_id"] != "").to_numpy()
         result.problems += [
             RowProblem(int(i), "incident_id", f"incident_id {reports.frame['incident_id'].iat[i]!r} is not in incidents.csv")
-            for i in np.flatnonzero(unknown.to_numpy())
+            for i in np.flatnonzero(unknown)
         ]
     problems = [
         Problem(reports.display, reports.line_of(p.row), p.column, p.message, p.severity) for p in result.problems
@@ -72,7 +73,7 @@ def build(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejec
         raise InputProblems(errors + warnings)
 
     rejected = result.rejected
-    frame = result.frame.drop(index=rejected).reset_index(drop=True)
+    frame = result.frame.drop(index=rejected).reset_index(drop=True) if len(rejected) else result.frame
     frame = reconcile(frame, incidents.frame if incidents is not None else None)[NAMES]
     _validate_output(frame, out / OUTPUT_NAME)
 
@@ -133,7 +134,7 @@ def sha256(data: bytes) -> str:
 def datapackage_bytes(ref: Reference, inputs: list[CsvFile], out: Path, data: bytes) -> bytes:
     """The Frictionless data package describing `seizures.csv` (deterministic)."""
     fx_sources = ref.fx_sources
-    input_files = [(f.path, f.path.read_bytes()) for f in inputs if f is not None] + [(p, p.read_bytes()) for p in ref.paths.values()]
+    input_files = [(f.path, f.raw) for f in inputs if f is not None] + [(p, p.read_bytes()) for p in ref.paths.values()]
     package = {
         "profile": "tabular-data-package",
         "name": "nk-drug-seizures",

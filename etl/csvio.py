@@ -24,10 +24,10 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 class CsvFile:
     """A CSV read as text, with the row -> physical line mapping on demand."""
 
-    def __init__(self, path: Path, display: str, text: str, original: pd.DataFrame):
+    def __init__(self, path: Path, display: str, raw: bytes, original: pd.DataFrame):
         self.path = path
         self.display = display
-        self.text = text
+        self.raw = raw  # the file's bytes (hashed for the data package; decoded again only to locate lines)
         self.original = original  # cells exactly as in the file (for rejects)
         self.frame = original.apply(lambda col: col.str.strip())  # cells with outer blanks removed
         self._lines: list[int] | None = None
@@ -35,7 +35,7 @@ class CsvFile:
     def line_of(self, row: int) -> int:
         """1-based line where data row `row` (0-based) starts."""
         if self._lines is None:
-            reader = csv.reader(io.StringIO(self.text, newline=""))
+            reader = csv.reader(io.StringIO(self.raw.decode("utf-8-sig"), newline=""))
             starts, line = [], 1
             for record in reader:
                 if record:  # pandas skips blank lines, so they are not data rows
@@ -52,17 +52,18 @@ def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str,
     except FileNotFoundError:
         return None, [Problem(display, 0, "-", "file not found")]
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")  # validates the encoding; parsed below from the bytes
     except UnicodeDecodeError as err:
         line, column = _locate_byte(raw, err.start)
         byte = raw[err.start : err.start + 1].hex()
         return None, [Problem(display, line, column, f"file is not UTF-8 (byte 0x{byte}); save it as UTF-8")]
-    if not text.strip():
+    if text.isspace() or not text:
         return None, [Problem(display, 1, "-", "file is empty: expected a header line with the columns " + ", ".join(expected))]
     try:
-        frame = pd.read_csv(io.StringIO(text, newline=""), dtype="string", keep_default_na=False, na_filter=False, skip_blank_lines=True)
+        frame = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype="string", keep_default_na=False, na_filter=False, skip_blank_lines=True)
     except pd.errors.ParserError:
         return None, _structure_problems(text, display)
+    del text
     header = list(frame.columns)
     problems = []
     missing = [c for c in expected if c not in header]
@@ -77,7 +78,7 @@ def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str,
         problems.append(Problem(display, 1, "-", "file has a header but no rows"))
     if problems:
         return None, problems
-    return CsvFile(path, display, text, frame.astype("string")), []
+    return CsvFile(path, display, raw, frame.astype("string")), []
 
 
 def _structure_problems(text: str, display: str) -> list[Problem]:
@@ -110,9 +111,10 @@ def _locate_byte(raw: bytes, offset: int) -> tuple[int, str]:
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that start like a spreadsheet formula with a quote.
 
-    Only text columns are touched: numbers stay numbers.
+    Only text columns are touched: numbers stay numbers. The input is not changed
+    (a shallow copy gets the replaced columns).
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)
     for col in out.columns:
         if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
             s = out[col].astype("string")
@@ -123,8 +125,12 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """The bytes of `frame` as a safe, deterministic CSV."""
-    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    """The bytes of `frame` as a safe, deterministic CSV (written in chunks, never as one big str)."""
+    buffer = io.BytesIO()
+    with io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=True) as text:
+        neutralise_formulas(frame).to_csv(text, index=False, lineterminator="\n", chunksize=100_000)
+        text.flush()
+        return buffer.getvalue()
 
 
 def write_atomic(files: dict[Path, bytes]) -> None:

@@ -26,7 +26,7 @@ SOURCE_RANK = {"official": 1, "press": 2, "secondary": 3}
 
 def reconcile(frame: pd.DataFrame, incidents: pd.DataFrame | None) -> pd.DataFrame:
     """Add incident_scope, incident_parts, is_representative, incident_reports, incident_kg_min/max."""
-    out = frame.copy()
+    out = frame.copy(deep=False)
     if incidents is None or incidents.empty:
         incidents = pd.DataFrame(columns=INCIDENT_COLUMNS, dtype="string")
     table = incidents.set_index("incident_id")
@@ -54,14 +54,15 @@ def reconcile(frame: pd.DataFrame, incidents: pd.DataFrame | None) -> pd.DataFra
     representative = pd.Series(False, index=out.index)
     representative[ranked.index[first.to_numpy()]] = True
 
+    # Curator's overrides: one vectorised pass, whatever the number of overrides
     chosen = table["representative"][table["representative"].fillna("") != ""] if "representative" in table else pd.Series(dtype="string")
-    for incident_id, report_id in chosen.items():
-        members = out["incident_id"] == incident_id
-        pick = members & (out["report_id"] == report_id)
-        if pick.any():
-            same_kind = members & (out["kind"] == out.loc[pick, "kind"].iloc[0])
-            representative[same_kind] = False
-            representative[pick] = True
+    if len(chosen):
+        wanted = pd.Series(chosen.index, index=chosen.to_numpy())  # report_id -> incident_id
+        picked = out["report_id"].isin(wanted.index)
+        picked &= out["incident_id"].where(picked).eq(wanted.reindex(out["report_id"].where(picked)).to_numpy()).fillna(False)
+        group_key = out["incident_id"] + "\x1f" + out["kind"]
+        reset = group_key.isin(group_key[picked])
+        representative = (representative & ~reset) | picked
     out["is_representative"] = representative.astype(bool)
 
     groups = out.groupby(["incident_id", "kind"], sort=False)
@@ -80,7 +81,8 @@ def check_incidents(incidents: pd.DataFrame) -> list[tuple[int, str, str]]:
         problems.append((int(row), "incident_id", f"duplicate incident_id {ids.iat[row]!r}"))
     for row in np.flatnonzero(~incidents["scope"].isin(SCOPES).to_numpy()):
         problems.append((int(row), "scope", f"scope must be single or total, not {incidents['scope'].iat[row]!r}"))
-    for row, parts in enumerate(incidents["parts"]):
+    for row in np.flatnonzero((incidents["parts"] != "").to_numpy()):
+        parts = incidents["parts"].iat[row]
         for part in parts.split():
             if part not in known:
                 problems.append((row, "parts", f"part {part!r} is not an incident in incidents.csv"))
