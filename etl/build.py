@@ -22,6 +22,7 @@ from etl.columns import COLUMNS, NAMES
 from etl.incidents import INCIDENT_COLUMNS, check_incidents, reconcile
 from etl.csvio import CsvFile, csv_bytes, read_csv
 from etl.errors import InputProblems, Problem
+from etl.progress import stage
 from etl.normalise import REPORT_COLUMNS, RowProblem, SOURCE_COLUMNS, SOURCE_OPTIONAL, USD_CHECK_TOLERANCE_PCT, normalise, validate_sources
 from etl.reference import Reference, load_reference
 from etl.schema import OUTPUT_SCHEMA
@@ -53,10 +54,12 @@ def build(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejec
     With `keep_going`, rows with errors go to a rejects file (each input row
     unchanged plus its reasons) and the valid rows are still written.
     """
-    ref = load_reference(reference)
-    sources, reports, incidents = _read_inputs(raw)
+    with stage("reading inputs"):
+        ref = load_reference(reference)
+        sources, reports, incidents = _read_inputs(raw)
 
-    result = normalise(reports.frame, sources.frame, ref, today=today, line_of=reports.line_of)
+    with stage("normalising rows (amounts, units, FX, CPI)"):
+        result = normalise(reports.frame, sources.frame, ref, today=today, line_of=reports.line_of)
     if incidents is not None:
         known = pd.Index(incidents.frame["incident_id"].unique()).get_indexer(reports.frame["incident_id"]) >= 0
         unknown = ~known & (reports.frame["incident_id"] != "").to_numpy()
@@ -74,11 +77,14 @@ def build(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejec
 
     rejected = result.rejected
     frame = result.frame.drop(index=rejected).reset_index(drop=True) if len(rejected) else result.frame
-    frame = reconcile(frame, incidents.frame if incidents is not None else None)[NAMES]
-    _validate_output(frame, out / OUTPUT_NAME)
+    with stage("reconciling incidents"):
+        frame = reconcile(frame, incidents.frame if incidents is not None else None)[NAMES]
+    with stage("validating the output schema"):
+        _validate_output(frame, out / OUTPUT_NAME)
 
-    data = csv_bytes(frame)
-    files = {out / OUTPUT_NAME: data, out / DATAPACKAGE_NAME: datapackage_bytes(ref, [sources, reports, incidents], out, data)}
+    with stage("formatting seizures.csv and datapackage.json"):
+        data = csv_bytes(frame)
+        files = {out / OUTPUT_NAME: data, out / DATAPACKAGE_NAME: datapackage_bytes(ref, [sources, reports, incidents], out, data)}
     rejects_path = None
     if keep_going:
         rejects_path = rejects or out / REJECTS_NAME

@@ -13,6 +13,7 @@ from pathlib import Path
 from etl.build import DATAPACKAGE_NAME, OUTPUT_NAME, build
 from etl.csvio import write_atomic
 from etl.errors import EtlError, InputProblems
+from etl.progress import run, stage
 
 
 def _paths(parser: argparse.ArgumentParser) -> None:
@@ -85,10 +86,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_build(args) -> int:
-    result = build(args.raw, args.reference, args.out, keep_going=args.keep_going, rejects=args.rejects)
+    with run("build"):  # progress on stderr for long runs in a terminal; silent otherwise
+        result = build(args.raw, args.reference, args.out, keep_going=args.keep_going, rejects=args.rejects)
+        with stage("writing"):
+            write_atomic(result.files)
     for problem in result.errors + result.warnings:
         print(problem, file=sys.stderr)
-    write_atomic(result.files)
     print(f"wrote {args.out / OUTPUT_NAME} ({result.written_rows} rows) and {args.out / DATAPACKAGE_NAME}")
     if args.keep_going:
         print(f"wrote {result.rejects_path} ({result.rejected_rows} rejected rows)")
