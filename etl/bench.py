@@ -455,14 +455,16 @@ def bench_build(rows: int, seed: int, keep: Path | None) -> int:
     return 1 if failed else 0
 
 
-def bench_dashboard(rows: int, seed: int, app: Path, data: Path | None = None) -> int:
+def bench_dashboard(rows: int, seed: int, app: Path, data: Path | None = None, keep: Path | None = None) -> int:
     app = app.resolve()  # AppTest resolves relative paths against the calling file, not the cwd
     data = data.resolve() if data is not None else None
     if not app.exists():
         print(f"dashboard.py not found ({app}): nothing to measure yet", file=sys.stderr)
         print(f"dashboard.py not found ({app})")
         return 1
-    tmp = Path(tempfile.mkdtemp(prefix="etl-bench-dash-"))
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    tmp = keep.resolve() if keep is not None else Path(tempfile.mkdtemp(prefix="etl-bench-dash-"))
     try:
         if data is None:
             raw, out = tmp / "raw", tmp / "out"
@@ -513,7 +515,10 @@ def bench_dashboard(rows: int, seed: int, app: Path, data: Path | None = None) -
             failed |= not ok
         return 1 if failed else 0
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print(f"kept the cleaned data in {tmp} (reuse it with --data {tmp / 'out' / 'seizures.csv'})")
 
 
 # --------------------------------------------------------------------------- command line
@@ -537,7 +542,7 @@ def run(args) -> int:
         print("error: --rows must be at least 10", file=sys.stderr)
         return 2
     if args.dashboard:
-        return bench_dashboard(args.rows, args.seed, args.app, args.data)
+        return bench_dashboard(args.rows, args.seed, args.app, args.data, args.keep)
     return bench_build(args.rows, args.seed, args.keep)
 
 
