@@ -1022,3 +1022,188 @@ def full_csv_now(path: str, mtime_ns: int) -> bytes:
 def full_csv(path: str, mtime_ns: int) -> bytes:
     """The full download (formula-safe), cached per file version (small files)."""
     return full_csv_now(path, mtime_ns)
+
+
+# --- Reports behind an incident ---------------------------------------------------
+#
+# The reader picks one incident of the selection and sees every report of it in the
+# whole file (not only the selected or representative ones), its spread and, for a
+# total, the parts it sums. The picker offers at most INCIDENTS_OFFERED incidents
+# (those with most reports); the rows of the chosen one are found with one comparison
+# over the prepared incident codes, only when an incident is chosen.
+
+INCIDENTS_OFFERED = 500
+INCIDENT_LABEL_COLUMNS = ["incident_id", "year", "country", "drug", "incident_scope", "incident_parts"]
+INCIDENT_REPORT_COLUMNS = ["report_id", "incident_id", "kind", "is_representative", "date", "year", "drug", "country", "place",
+                           "quantity_reported", "quantity_kg", "value_reported", "value_usd", "value_usd_const",
+                           "incident_kg_min", "incident_kg_max", "incident_reports", "incident_scope",
+                           "incident_parts", "source_outlet", "source_title", "source_date", "source_type",
+                           "source_url", "notes"]
+INCIDENT_REPORT_TABLE = {
+    "report_id": "Report", "kind": "Kind", "is_representative": "Representative",
+    "quantity_reported": "Quantity as reported", "value_reported": "Value as reported",
+    "quantity_kg": "Kilograms", "value_usd": "US$ (nominal)", "value_usd_const": "US$ (constant)",
+    "source": "Source", "source_date": "Published", "source_type": "Source type", "url": "Link",
+    "notes": "Notes",
+}
+INCIDENT_PART_TABLE = {
+    "incident_id": "Part", "kind": "Kind", "report_id": "Representative report",
+    "quantity_reported": "Quantity as reported", "quantity_kg": "Kilograms",
+    "value_reported": "Value as reported", "value_usd": "US$ (nominal)",
+    "incident_kg_min": "Kg, lowest report", "incident_kg_max": "Kg, highest report",
+    "incident_reports": "Reports of it", "source": "Source",
+}
+
+
+@dataclass(frozen=True)
+class IncidentChoices:
+    """The incidents a selection touches, as offered to the reader (most reported first, capped)."""
+
+    ids: tuple[str, ...]
+    labels: dict[str, str]  # incident_id -> readable label
+    total: int  # incidents in the selection (may exceed len(ids))
+
+
+def incident_reports_per_code(prep: Prepared) -> np.ndarray:
+    """Reports in the whole file per incident code (all kinds), computed once."""
+    counts = prep.cache.get("incident_counts")
+    if counts is None:
+        counts = prep.cache["incident_counts"] = np.bincount(prep.incident.codes,
+                                                             minlength=len(prep.incident.values))
+    return counts
+
+
+def incident_choices_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray,
+                          limit: int = INCIDENTS_OFFERED) -> IncidentChoices:
+    """The incidents of the masked rows: the `limit` with most reports in the file, then by incident_id."""
+    positions = np.flatnonzero(mask)
+    codes = prep.incident.codes[positions]
+    first = np.full(len(prep.incident.values), -1, dtype=np.int64)
+    first[codes[::-1]] = positions[::-1]  # the first selected row of each incident
+    present = np.flatnonzero(first >= 0)
+    counts = incident_reports_per_code(prep)[present]
+    if len(present) > limit:
+        keep = _smallest(-counts.astype(np.float64), limit)
+        present, counts = present[keep], counts[keep]
+    rows = _take(frame, first[present], INCIDENT_LABEL_COLUMNS, prep.cache)
+    rows["reports"] = counts
+    rows = rows.sort_values(["reports", "incident_id"], ascending=[False, True], kind="mergesort")
+    labels = {r.incident_id: incident_label(r.incident_id, r.year, r.country, r.drug, r.incident_scope,
+                                            r.incident_parts, r.reports)
+              for r in rows.itertuples(index=False)}
+    return IncidentChoices(ids=tuple(labels), labels=labels, total=int((first >= 0).sum()))
+
+
+def incident_label(incident_id: str, year, country: str, drug: str, scope: str, parts: str, reports: int) -> str:
+    """'2003 · Australia · heroin · au-2003-pong-su (total of 2 incidents) · 5 reports'."""
+    bits = ["undated" if year is None or pd.isna(year) else str(int(year))]
+    bits += [country_name(country) if isinstance(country, str) and country else "place unknown",
+             drug if isinstance(drug, str) and drug else "drug unknown"]
+    name = str(incident_id)
+    if scope == "total":
+        n = len(parts.split()) if isinstance(parts, str) else 0
+        name += f" (total of {n} incident{'' if n == 1 else 's'})" if n else " (total)"
+    bits += [name, f"{reports:,} report{'' if reports == 1 else 's'}"]
+    return " · ".join(bits)
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    """Every report of one incident in the whole file, and the parts it sums when it is a total."""
+
+    incident_id: str
+    reports: pd.DataFrame  # INCIDENT_REPORT_COLUMNS, representative first within each kind
+    scope: str
+    parts: pd.DataFrame  # the representative report of each part (one row per part and kind)
+    missing_parts: tuple[str, ...]  # parts named by the total but absent from the file
+    part_of: tuple[str, ...]  # totals that list this incident among their parts
+
+
+def _positions_of(prep: Prepared, incident_ids) -> np.ndarray:
+    found = prep.incident.values.get_indexer(list(incident_ids))
+    found = found[found >= 0]
+    if not len(found):
+        return np.zeros(0, dtype=np.int64)
+    if len(found) == 1:
+        return np.flatnonzero(prep.incident.codes == found[0])
+    return np.flatnonzero(np.isin(prep.incident.codes, found))
+
+
+def incident_detail_fast(frame: pd.DataFrame, prep: Prepared, incident_id: str) -> IncidentDetail | None:
+    """The reports of `incident_id` (None when the file has no such incident)."""
+    positions = _positions_of(prep, [incident_id])
+    if not len(positions):
+        return None
+    rows = _take(frame, positions, INCIDENT_REPORT_COLUMNS, prep.cache)
+    rows = _incident_order(rows)
+    scope = str(rows["incident_scope"].iloc[0])
+    named = [p for text in rows["incident_parts"].dropna().unique() for p in str(text).split()]
+    named = list(dict.fromkeys(named))
+    parts = pd.DataFrame(columns=INCIDENT_REPORT_COLUMNS)
+    missing: tuple[str, ...] = ()
+    if scope == "total" and named:
+        part_rows = _take(frame, _positions_of(prep, named), INCIDENT_REPORT_COLUMNS, prep.cache)
+        parts = part_rows[part_rows["is_representative"].astype(bool)]
+        rank = {p: i for i, p in enumerate(named)}
+        parts = parts.assign(_rank=parts["incident_id"].map(rank)).sort_values(["_rank", "kind"], kind="mergesort")
+        parts = parts.drop(columns="_rank")
+        missing = tuple(p for p in named if p not in set(part_rows["incident_id"]))
+    code = prep.incident.values.get_indexer([incident_id])[0]
+    owners = prep.part_owner[prep.part_code == code]
+    part_of = tuple(dict.fromkeys(prep.incident.values[prep.incident.codes[prep.totals[owners]]])) if len(owners) else ()
+    return IncidentDetail(incident_id=incident_id, reports=rows, scope=scope, parts=parts,
+                          missing_parts=missing, part_of=part_of)
+
+
+def _incident_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """By kind (file order), the representative first, then the latest-published (undated last), then report_id."""
+    kinds = {k: i for i, k in enumerate(dict.fromkeys(rows["kind"]))}
+    key = pd.DataFrame({
+        "kind": rows["kind"].map(kinds),
+        "rep": ~rows["is_representative"].astype(bool),
+        "published": rows["source_date"].fillna(""),
+        "report": rows["report_id"],
+    }, index=rows.index)
+    order = key.sort_values(["kind", "rep", "published", "report"], ascending=[True, True, False, True],
+                            kind="mergesort").index
+    return rows.loc[order]
+
+
+def incident_report_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The reports of an incident as the page shows them: reported figures, normalised ones, the source."""
+    out = rows.copy()
+    out["is_representative"] = out["is_representative"].astype(bool)
+    out["source"] = source_label(rows)
+    out["url"] = safe_url(rows["source_url"])
+    return out[list(INCIDENT_REPORT_TABLE)].rename(columns=INCIDENT_REPORT_TABLE)
+
+
+def incident_part_table(parts: pd.DataFrame) -> pd.DataFrame:
+    """The parts of a total, one row per part and kind: its representative figure and spread."""
+    out = parts.copy()
+    out["source"] = source_label(parts)
+    return out[list(INCIDENT_PART_TABLE)].rename(columns=INCIDENT_PART_TABLE)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def incident_choices(path: str, mtime_ns: int, filters: Filters) -> IncidentChoices:
+    """The incidents offered for one selection (cached per file version and selection; read-only)."""
+    dataset = load_dataset(path, mtime_ns)
+    return incident_choices_fast(dataset.frame, dataset.prep, filter_mask(dataset.prep, filters))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def incident_detail(path: str, mtime_ns: int, incident_id: str) -> IncidentDetail | None:
+    """Every report of one incident (cached per file version and incident; read-only)."""
+    dataset = load_dataset(path, mtime_ns)
+    return incident_detail_fast(dataset.frame, dataset.prep, incident_id)
+
+
+def incident_label_of(path: str, mtime_ns: int, incident_id: str) -> str:
+    """The picker's label of an incident that is not among those offered (e.g. named by a link)."""
+    detail = incident_detail(path, mtime_ns, incident_id)
+    if detail is None:
+        return incident_id
+    r = detail.reports.iloc[0]
+    return incident_label(incident_id, r["year"], r["country"], r["drug"], detail.scope, r["incident_parts"],
+                          len(detail.reports))

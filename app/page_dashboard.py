@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
 from app import charts, data, methodology, state
@@ -218,6 +219,7 @@ def _table(view: data.View, where: Where, dataset: data.Dataset) -> None:
             },
         )
         _sources(view)
+    _incident(view, where, dataset)
 
     st.subheader("Downloads")
     st.caption("CSV files have the columns of data/seizures.csv (described in the data dictionary). Cells that a "
@@ -243,6 +245,94 @@ def _table(view: data.View, where: Where, dataset: data.Dataset) -> None:
                                 "and price-index sources.")
     else:
         c3.caption("No data dictionary (datapackage.json) was found next to the data file.")
+
+
+REPORT_COLUMNS = {
+    "Representative": st.column_config.CheckboxColumn(
+        help="The report whose figure stands for the incident when each incident is counted once (rule in "
+             "Methodology); one per kind of figure"),
+    "Quantity as reported": st.column_config.TextColumn(width="medium"),
+    "Value as reported": st.column_config.TextColumn(width="medium"),
+    "Kilograms": st.column_config.NumberColumn(format="localized", help="Point estimate, kg"),
+    "US$ (nominal)": st.column_config.NumberColumn(format="localized", help="US dollars of the year"),
+    "US$ (constant)": st.column_config.NumberColumn(format="localized", help="Constant US dollars"),
+    "Source": st.column_config.TextColumn(width="medium", help="Outlet: title of the source document"),
+    "Link": st.column_config.LinkColumn(display_text=r"https?://(?:www\.)?([^/]+)",
+                                        help="Open the source document (empty when it has no URL)"),
+    "Notes": st.column_config.TextColumn(width="large"),
+}
+PART_COLUMNS = {
+    "Kilograms": st.column_config.NumberColumn(format="localized", help="The part's representative figure, kg"),
+    "US$ (nominal)": st.column_config.NumberColumn(format="localized", help="US dollars of the year"),
+    "Kg, lowest report": st.column_config.NumberColumn(format="localized"),
+    "Kg, highest report": st.column_config.NumberColumn(format="localized"),
+    "Reports of it": st.column_config.NumberColumn(format="%d"),
+}
+
+
+def _incident(view: data.View, where: Where, dataset: data.Dataset) -> None:
+    """Every report behind one incident the reader picks, from the whole file, and the parts of a total."""
+    st.subheader("Reports behind an incident")
+    choices = data.incident_choices(where.path, where.version, where.filters)
+    note = ("Choose an incident of this selection to see every report of it in the file, including those the "
+            "filters or *Count each incident once* leave out: the figure as each source wrote it, our "
+            "conversion, and which report represents the incident.")
+    if choices.total > len(choices.ids):
+        note += (f" **The list offers the {len(choices.ids):,} of {choices.total:,} incidents of this selection "
+                 "with most reports**; narrow the filters to reach the others.")
+    st.caption(note)
+
+    def label_of(incident_id: str) -> str | None:
+        if data.incident_detail(where.path, where.version, incident_id) is None:
+            return None
+        return data.incident_label_of(where.path, where.version, incident_id)
+
+    chosen = state.incident_picker(choices, label_of)
+    if chosen is None:
+        if not choices.ids:
+            st.info("No incident in this selection.")
+        return
+    detail = data.incident_detail(where.path, where.version, chosen)
+    if detail is None:
+        return
+    rows = detail.reports
+    st.markdown(_incident_summary(detail))
+    st.dataframe(data.incident_report_table(rows), hide_index=True, width="stretch",
+                 height=min(600, 38 + 35 * len(rows)), key="incident_reports", column_config=REPORT_COLUMNS)
+    if detail.scope == "total":
+        if len(detail.parts):
+            kg = detail.parts.loc[detail.parts["kind"] == "seizure", "quantity_kg"].dropna()
+            adds = f" Their representative figures add up to {fmt.kg(kg.sum())}." if len(kg) else ""
+            st.markdown(f"**Parts of this total** ({detail.parts['incident_id'].nunique()}), each with its "
+                        "representative report. With *Count each incident once*, the total is left out of the "
+                        f"sums whenever one of its parts is in the selection.{adds}")
+            st.dataframe(data.incident_part_table(detail.parts), hide_index=True, width="stretch",
+                         key="incident_parts", column_config=PART_COLUMNS)
+        if detail.missing_parts:
+            st.caption("Parts named but not in the file: " + ", ".join(detail.missing_parts) + ".")
+    if detail.part_of:
+        st.caption("This incident is a part of the total(s) " + ", ".join(f"`{t}`" for t in detail.part_of)
+                   + "; choose one to see the reports of the whole.")
+
+
+def _incident_summary(detail: data.IncidentDetail) -> str:
+    rows = detail.reports
+    scope = "an operation or annual total" if detail.scope == "total" else "a single seizure or observation"
+    lines = [f"**{detail.incident_id}** is {scope}, described by {len(rows):,} report(s) in the file."]
+    for kind, group in rows.groupby("kind", sort=False):
+        rep = group[group["is_representative"].astype(bool)]
+        text = f"- {kind.capitalize()}: {len(group):,} report(s)"
+        if len(rep):
+            r = rep.iloc[0]
+            figure = " / ".join(str(v) for v in (r["quantity_reported"], r["value_reported"])
+                                if isinstance(v, str) and v)
+            text += f"; representative **{r['report_id']}**" + (f" ({methodology.md_escape(figure)})" if figure else "")
+        low, high = group["incident_kg_min"].iloc[0], group["incident_kg_max"].iloc[0]
+        if pd.notna(low) and pd.notna(high):
+            text += (f"; reports range from {fmt.kg(low)} to {fmt.kg(high)}" if high > low
+                     else f"; every report with a mass gives {fmt.kg(low)}")
+        lines.append(text + ".")
+    return "\n".join(lines)
 
 
 def _sources(view: data.View) -> None:

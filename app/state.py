@@ -16,11 +16,15 @@ the URL; an unknown value in a link is ignored. Parameters:
     log=true              log scale for kilograms per year
     dollars=Nominal       prices in nominal instead of constant dollars
     tab=Table+and+downloads|Methodology   the open tab
+    incident=ID           the incident shown under "Reports behind an incident" (its incident_id)
 
-Values are the labels the widgets show (Streamlit binds labels, not codes).
+Values are the labels the widgets show (Streamlit binds labels, not codes), except
+`incident`: its picker's labels hold counts that change with the file, so the
+parameter holds the incident_id and is kept in step by the picker itself.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +35,7 @@ from app import data
 
 YEARS, UNDATED, DRUG, COUNTRY, KIND, LINK, ONCE = "years", "undated", "drug", "country", "kind", "link", "once"
 LOG, DOLLARS, TAB = "log", "dollars", "tab"
+INCIDENT, INCIDENT_PICK = "incident", "incident_pick"  # the URL parameter, the picker's widget key
 TABS = ("Charts", "Table and downloads", "Methodology")
 DOLLAR_CHOICES = ("constant", "nominal")
 KIND_LABELS = {"seizure": "Seizures", "price": "Prices", "cash": "Cash seized"}
@@ -124,3 +129,36 @@ def reset_button(opts: Options) -> None:
         for key, value in defaults(opts).items():
             st.session_state[key] = value
     st.sidebar.button("Reset filters", on_click=_reset, key="reset_filters", width="stretch")
+
+
+def incident_picker(choices: data.IncidentChoices, label_of: Callable[[str], str | None]) -> str | None:
+    """A select box over the offered incidents, kept in step with the `incident` URL parameter.
+
+    An incident named by the URL is offered even when it is not among `choices`
+    (outside the selection, or beyond the cap), as long as `label_of` knows it
+    (None: not in the file; the parameter is then dropped).
+    """
+    ids, labels = list(choices.ids), dict(choices.labels)
+    wanted = st.query_params.get(INCIDENT)
+    if wanted and wanted not in labels:
+        label = label_of(wanted)
+        if label is None:
+            del st.query_params[INCIDENT]
+            wanted = None
+        else:
+            ids.insert(0, wanted)
+            labels[wanted] = label + " (outside this list)"
+
+    def _sync() -> None:
+        chosen = st.session_state.get(INCIDENT_PICK)
+        if chosen:
+            st.query_params[INCIDENT] = chosen
+        elif INCIDENT in st.query_params:
+            del st.query_params[INCIDENT]
+
+    return st.selectbox(
+        "Incident", ids, index=ids.index(wanted) if wanted else None, format_func=labels.__getitem__,
+        key=INCIDENT_PICK, on_change=_sync, placeholder="Choose an incident (type to search)",
+        disabled=not ids,
+        help="Year · country · drug · incident id · reports of it in the whole file. A copied link keeps "
+             "the chosen incident.")
