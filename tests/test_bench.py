@@ -7,12 +7,10 @@ from __future__ import annotations
 import base64
 import json
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import pytest
 
 from etl import bench, synth
 from etl.cli import main

@@ -7,39 +7,19 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, REPO, STEP_TIMEOUT_MS, needs_chromium, streamlit_server
+
 SCREENSHOT = REPO / "docs" / "dashboard.png"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-START_TIMEOUT_S = 45
-STEP_TIMEOUT_MS = 30_000
 CHARTS = 5
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="browser test skipped: no Chromium at /usr/bin/chromium (install it with `apt-get install chromium`)",
-)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -47,40 +27,8 @@ def server(tmp_path):
     """`streamlit run dashboard.py` on a snapshot of the real data; stopped however the test ends."""
     shutil.copy(REPO / "data" / "seizures.csv", tmp_path / "seizures.csv")
     shutil.copy(REPO / "data" / "datapackage.json", tmp_path / "datapackage.json")
-    port = free_port()
-    log = (tmp_path / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none",  # edits elsewhere in the tree must not put a banner in the picture
-         "--", "--data", str(tmp_path / "seizures.csv")],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with {process.returncode}:\n{(tmp_path / 'streamlit.log').read_text()}")
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer within {START_TIMEOUT_S}s")
-            time.sleep(0.3)
+    with streamlit_server(tmp_path / "streamlit.log", ["--data", str(tmp_path / "seizures.csv")]) as url:
         yield url, tmp_path / "seizures.csv"
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-        log.close()
 
 
 def expected_download(csv_path: Path) -> bytes:
