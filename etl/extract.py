@@ -26,6 +26,7 @@ import pandas as pd
 from etl.extract_dates import POST_DATE_LINE, FoundDate, date_of_line, find_dates, shift_year
 from etl.extract_scan import Figure, Lexicon, check_canonical, lexicon, scan
 from etl.normalise import REPORT_COLUMNS
+from etl.csvio import csv_bytes
 from etl.reference import Reference, load_reference
 
 REVIEW_COLUMNS = ["import", "char_start", "char_end", "sentence", "confidence"]
@@ -823,7 +824,7 @@ def run(args) -> int:
     ref = load_reference(args.reference)
     frame = extract(text, ref, published=published, outlet_country=args.outlet_country, source_id=args.source_id,
                     posts=args.posts)
-    sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+    sys.stdout.write(csv_bytes(frame).decode("utf-8"))  # formula-safe, like every CSV the product writes
     importable = int((frame["import"] == "yes").sum())
     print(f"{len(frame)} figure(s) found, {importable} to import after review; nothing in data/ was changed",
           file=sys.stderr)

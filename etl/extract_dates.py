@@ -177,7 +177,9 @@ def _resolve(kind: str, m: re.Match, text: str, pub: dt.date | None) -> FoundDat
         if rel.endswith("this month"):
             return FoundDate(*span, _iso(pub.year, pub.month), "month", reporting=reporting)
         if rel in ("last week", "this week"):
-            day = pub - dt.timedelta(days=7 if rel == "last week" else 0)
+            # the middle of the week meant (the 7 days before publication, or the days up to it), so a
+            # week that straddles two months is dated by the month holding most of it
+            day = pub - dt.timedelta(days=4 if rel == "last week" else 1)
             return FoundDate(*span, _iso(day.year, day.month), "month", "week: month precision", reporting=reporting)
         if rel == "yesterday":
             return FoundDate(*span, (pub - dt.timedelta(days=1)).isoformat(), "day", reporting=reporting)

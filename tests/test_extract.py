@@ -475,3 +475,16 @@ def test_cli_missing_file_and_non_utf8_are_plain_errors(capsys, tmp_path):
     latin.write_bytes("Police seized 5 kg of hero\xefn.".encode("latin-1"))
     assert main(["extract", str(latin)]) == 1
     assert "not UTF-8 text" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "published, expected",
+    [
+        (dt.date(2011, 2, 7), "2011-02"),  # the week of 31 Jan to 6 Feb lies mostly in February
+        (dt.date(2011, 2, 3), "2011-01"),  # 27 Jan to 2 Feb lies mostly in January
+        (dt.date(2011, 6, 20), "2011-06"),
+    ],
+)
+def test_last_week_is_dated_by_the_month_holding_most_of_it(published, expected):
+    [found] = [d for d in find_dates("the haul was seized last week", published) if d.value]
+    assert (found.value, found.precision) == (expected, "month")
