@@ -140,7 +140,8 @@ def sha256(data: bytes) -> str:
 def datapackage_bytes(ref: Reference, inputs: list[CsvFile], out: Path, data: bytes) -> bytes:
     """The Frictionless data package describing `seizures.csv` (deterministic)."""
     fx_sources = ref.fx_sources
-    input_files = [(f.path, f.raw) for f in inputs if f is not None] + [(p, p.read_bytes()) for p in ref.paths.values()]
+    input_hashes = [(f.path, f.sha256) for f in inputs if f is not None]
+    input_hashes += [(p, sha256(p.read_bytes())) for p in ref.paths.values()]
     package = {
         "profile": "tabular-data-package",
         "name": "nk-drug-seizures",
@@ -186,7 +187,7 @@ def datapackage_bytes(ref: Reference, inputs: list[CsvFile], out: Path, data: by
         "sources": [
             {"title": f"{r.currency} exchange rate: {r.source}", "path": r.source_url} for r in fx_sources.itertuples(index=False)
         ] + [{"title": "US CPI-U annual average (BLS)", "path": "https://data.bls.gov/timeseries/CUUR0000SA0"}],
-        "inputs": [{"path": _rel(path, out), "hash": f"sha256:{sha256(content)}"} for path, content in input_files],
+        "inputs": [{"path": _rel(path, out), "hash": f"sha256:{digest}"} for path, digest in input_hashes],
     }
     return (json.dumps(package, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 

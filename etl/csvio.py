@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from etl.errors import Problem
 
@@ -27,15 +29,16 @@ class CsvFile:
     def __init__(self, path: Path, display: str, raw: bytes, original: pd.DataFrame):
         self.path = path
         self.display = display
-        self.raw = raw  # the file's bytes (hashed for the data package; decoded again only to locate lines)
+        self.sha256 = hashlib.sha256(raw).hexdigest()  # for the data package; the bytes are not kept
         self.original = original  # cells exactly as in the file (for rejects)
-        self.frame = original.apply(lambda col: col.str.strip())  # cells with outer blanks removed
+        # cells with outer blanks removed; columns without any share the original's memory
+        self.frame = pd.DataFrame({c: _strip(original[c]) for c in original.columns}, copy=False)
         self._lines: list[int] | None = None
 
     def line_of(self, row: int) -> int:
-        """1-based line where data row `row` (0-based) starts."""
+        """1-based line where data row `row` (0-based) starts (the file is read again, only when asked)."""
         if self._lines is None:
-            reader = csv.reader(io.StringIO(self.raw.decode("utf-8-sig"), newline=""))
+            reader = csv.reader(io.StringIO(self.path.read_bytes().decode("utf-8-sig"), newline=""))
             starts, line = [], 1
             for record in reader:
                 if record:  # pandas skips blank lines, so they are not data rows
@@ -43,6 +46,13 @@ class CsvFile:
                 line = reader.line_num + 1
             self._lines = starts[1:]  # skip the header
         return self._lines[row] if row < len(self._lines) else 0
+
+
+def _strip(column: pd.Series) -> pd.Series:
+    """The column without outer blanks; the same object when no cell has any (no copy)."""
+    cells = column.array.__arrow_array__()  # the column's Arrow data, without a copy
+    padded = pc.any(pc.match_substring_regex(cells, r"^\s|\s$")).as_py()
+    return column.str.strip() if padded else column
 
 
 def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str, ...] = ()) -> tuple[CsvFile | None, list[Problem]]:

@@ -260,3 +260,15 @@ def test_arrests_must_be_a_plausible_whole_number(project, capsys, arrests):
     project.write_reports(GOOD_ROWS + [row(arrests=arrests)])
     assert project.build() == 1
     assert f"{project.where()}: arrests: not a whole number of people (0 to 999,999): {arrests!r}" in capsys.readouterr().err.splitlines()
+
+
+def test_outer_blanks_are_ignored_but_rejects_keep_the_row_as_written(project, capsys):
+    padded = row(report_id=" r4 ", quantity="  5.95 kg ", place="Busan ")
+    padded_bad = row(report_id="r5", quantity=" 3 sacks ")
+    project.write_reports(GOOD_ROWS + [padded, padded_bad])
+    assert project.build("--keep-going") == 0
+    table = pd.read_csv(project.out / "seizures.csv", dtype={"report_id": str}).set_index("report_id")
+    assert table.at["r4", "quantity_kg"] == 5.95 and table.at["r4", "place"] == "Busan"
+    rejects = pd.read_csv(project.out / "seizures.rejects.csv", dtype=str, keep_default_na=False)
+    assert rejects.at[0, "quantity"] == " 3 sacks "
+    assert "quantity: cannot read '3 sacks' as a mass: unknown unit 'sacks'" in rejects.at[0, "reasons"]
