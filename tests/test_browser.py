@@ -5,8 +5,6 @@ missing; Playwright never downloads a browser of its own.
 """
 from __future__ import annotations
 
-import csv
-import io
 import shutil
 from pathlib import Path
 from urllib.parse import urlparse
@@ -15,6 +13,7 @@ import pandas as pd
 import pytest
 
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS, REPO, STEP_TIMEOUT_MS, needs_chromium, streamlit_server
+from csv_records import file_records
 
 SCREENSHOT = REPO / "docs" / "dashboard.png"
 CHARTS = 5
@@ -33,16 +32,9 @@ def server(tmp_path):
 
 def expected_download(csv_path: Path) -> bytes:
     """The rows of the default view (one report per incident), exactly as the file spells them."""
-    text = csv_path.read_bytes().decode("utf-8")
-    lines = text.splitlines(keepends=True)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records, start = [], 0
-    for _ in reader:
-        records.append("".join(lines[start:reader.line_num]))
-        start = reader.line_num
+    header, records = file_records(csv_path)
     keep = pd.read_csv(csv_path)["is_representative"].astype(bool)
-    return (records[0] + "".join(r for r, k in zip(records[1:], keep) if k)).encode("utf-8")
-
+    return (header + "".join(r for r, k in zip(records, keep) if k)).encode("utf-8")
 
 def test_dashboard_in_chromium(server):
     from playwright.sync_api import sync_playwright

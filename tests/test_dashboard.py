@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import charts, data, state
 from app import format as fmt
+from csv_records import file_records
 
 REPO = Path(__file__).resolve().parents[1]
 DASHBOARD = str(REPO / "dashboard.py")
@@ -86,18 +87,6 @@ def summable(rows: pd.DataFrame, once: bool = True) -> pd.DataFrame:
     drop = [scope == "total" and any(p in present for p in str(parts).split())
             for scope, parts in zip(rows["incident_scope"], rows["incident_parts"].fillna(""))]
     return rows[~np.array(drop, dtype=bool)]
-
-
-def file_records(path: Path) -> tuple[str, list[str]]:
-    """The header line and each data record of a CSV exactly as the file spells them."""
-    text = path.read_bytes().decode("utf-8")
-    lines = text.splitlines(keepends=True)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records, start = [], 0
-    for _ in reader:
-        records.append("".join(lines[start:reader.line_num]))
-        start = reader.line_num
-    return records[0], records[1:]
 
 
 def download_id(at: AppTest, key: str) -> str:

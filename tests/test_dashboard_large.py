@@ -8,8 +8,6 @@ Expectations are computed here with plain pandas, not with app/. Not timed:
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import math
 import shutil
@@ -21,6 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import data
+from csv_records import records_of
 from etl.bench import MAX_POINTS_PER_FIGURE, count_points
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,17 +27,6 @@ DASHBOARD = str(REPO / "dashboard.py")
 REAL_CSV = REPO / "data" / "seizures.csv"
 ROWS = 60_000
 TIMEOUT = 120
-
-
-def records_of(text: str) -> tuple[str, list[str]]:
-    """The header and each data record of CSV text exactly as spelled."""
-    lines = text.splitlines(keepends=True)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records, start = [], 0
-    for _ in reader:
-        records.append("".join(lines[start:reader.line_num]))
-        start = reader.line_num
-    return records[0], records[1:]
 
 
 @pytest.fixture(scope="module")
