@@ -129,13 +129,16 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     country_ok = raw["country"].isin(COUNTRIES)
     c.flag(~country_ok & (raw["country"] != ""), "country", lambda i: f"unknown country code {raw['country'].iat[i]!r} (use ISO 3166-1 alpha-2, e.g. KR)")
     place_key = raw["country"] + "\x1f" + raw["place"]
-    place_table = {f"{country}\x1f{place}": hit for (country, place), hit in ref.places.items()}
-    place_hit = _lookup(place_key, place_table)
-    no_place = place_hit.isna() & country_ok
+    places = pd.DataFrame(
+        [(f"{country}\x1f{place}", *hit) for (country, place), hit in ref.places.items()],
+        columns=["key", "lat", "lon", "precision"],
+    )
+    place_hit = take_by_key(place_key, places, "key", ["lat", "lon", "precision"])  # one join for all three
+    no_place = place_hit["lat"].isna() & country_ok
     c.flag(no_place, "place", lambda i: f"place {raw['place'].iat[i]!r} in {raw['country'].iat[i]} is not in data/reference/places.csv")
-    lat = _lookup(place_key, {k: v[0] for k, v in place_table.items()}).astype("float64")
-    lon = _lookup(place_key, {k: v[1] for k, v in place_table.items()}).astype("float64")
-    precision = _lookup(place_key, {k: v[2] for k, v in place_table.items()}).astype("string")
+    lat = place_hit["lat"].astype("float64")
+    lon = place_hit["lon"].astype("float64")
+    precision = place_hit["precision"].astype("string")
 
     # Drug
     drug = _lookup(raw["drug"].str.lower(), ref.drugs)
