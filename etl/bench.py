@@ -8,8 +8,8 @@ afterwards:
    and incidents.csv (all text, as the build reads them) and writes a CSV of
    the output's shape (N rows, one column per column of seizures.csv, each
    with the output column's type) to disk;
-3. the *build*, in a fresh process: `etl.build.build(...)` plus
-   `etl.csvio.write_atomic(...)`, exactly what `python -m etl build` does.
+3. the *build*, in a fresh process: `etl.build.build_files(...)` plus
+   `commit()`, exactly what `python -m etl build` does.
 
 Times exclude interpreter start-up and imports (both sides). Peak memory is the
 peak resident set size of the build process (`os.wait4` rusage of that one
@@ -142,10 +142,11 @@ def _child_floor(raw: Path, out: Path) -> dict:
             "columns": frame.shape[1], "bytes": len(payload)}
 
 
-# Functions that build() calls through its module's globals: timed per stage in the bench's build process.
+# Functions that the build calls through its module's globals: timed per stage in the bench's build process.
 BUILD_STAGES = {
-    "load_reference": "reference tables", "_read_inputs": "read inputs", "normalise": "normalise",
-    "reconcile": "reconcile incidents", "_validate_output": "validate output", "csv_bytes": "format CSV",
+    "load_reference": "reference tables", "_read_inputs": "read small inputs", "_read_chunk": "read reports.csv",
+    "normalise": "normalise", "_spill": "set chunks aside", "incident_columns": "incident rule",
+    "_read_back": "read chunks back", "_validate_output": "validate output", "_csv_text": "format CSV",
     "datapackage_bytes": "datapackage.json",
 }
 
@@ -184,31 +185,29 @@ def _time_stages(module, stages: dict[str, str], record: list) -> None:
 
 def _child_build(raw: Path, out: Path) -> dict:
     import etl.build as build_module
-    from etl.build import OUTPUT_NAME
-    from etl.csvio import write_atomic
     from etl.errors import InputProblems
 
     stages: list = []
     _time_stages(build_module, BUILD_STAGES, stages)  # this process exists only for this one build
     t0, c0 = time.perf_counter(), time.process_time()
     try:
-        result = build_module.build(raw, REPO / "data" / "reference", out, keep_going=True)
+        result = build_module.build_files(raw, REPO / "data" / "reference", out, keep_going=True)
     except InputProblems as err:
         return {"error": f"build failed with {len(err.problems)} problem(s)", "problems": [str(p) for p in err.problems[:10]]}
     t_build = time.perf_counter() - t0
-    write_atomic(result.files)
+    result.commit()
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    merged: dict[str, list] = {}  # a stage called twice (csv_bytes for the rejects file too) is one line
+    merged: dict[str, list] = {}  # a stage called once per chunk is one line
     for label, secs, rss, peak in stages:
         entry = merged.setdefault(label, [label, 0.0, 0, 0])
         entry[1] += secs
-        entry[2], entry[3] = rss, peak
+        entry[2], entry[3] = rss, max(entry[3], peak)
     stages = list(merged.values())
-    stages.append(["other (inside build())", t_build - sum(x[1] for x in stages), *_rss_bytes()])
-    stages.append(["write files", seconds - t_build, *_rss_bytes()])
+    stages.append(["other (inside the build)", t_build - sum(x[1] for x in stages), *_rss_bytes()])
+    stages.append(["move files into place", seconds - t_build, *_rss_bytes()])
     return {"stages": stages, "build_s": t_build, "write_s": seconds - t_build, "seconds": seconds, "cpu_s": cpu, "rows": result.input_rows,
-            "written": result.written_rows, "rejected": result.rejected_rows, "columns": result.frame.shape[1],
-            "bytes": len(result.files[out / OUTPUT_NAME]), "warnings": len(result.warnings),
+            "written": result.written_rows, "rejected": result.rejected_rows, "columns": len(build_module.NAMES),
+            "bytes": (out / build_module.OUTPUT_NAME).stat().st_size, "warnings": len(result.warnings),
             "problems": [str(p) for p in (result.errors + result.warnings)[:10]]}
 
 

@@ -6,12 +6,13 @@ Exit codes: 0 success, 1 a data problem (or `check` found a difference),
 from __future__ import annotations
 
 import argparse
+import filecmp
+import itertools
 import importlib
 import sys
 from pathlib import Path
 
-from etl.build import DATAPACKAGE_NAME, OUTPUT_NAME, build
-from etl.csvio import write_atomic
+from etl.build import DATAPACKAGE_NAME, OUTPUT_NAME, build_files
 from etl.errors import EtlError, InputProblems
 from etl.progress import run, stage
 
@@ -87,9 +88,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_build(args) -> int:
     with run("build"):  # progress on stderr for long runs in a terminal; silent otherwise
-        result = build(args.raw, args.reference, args.out, keep_going=args.keep_going, rejects=args.rejects)
-        with stage("writing"):
-            write_atomic(result.files)
+        result = build_files(args.raw, args.reference, args.out, keep_going=args.keep_going, rejects=args.rejects)
+        try:
+            with stage("moving the outputs into place"):
+                result.commit()
+        finally:
+            result.discard()
     for problem in result.errors + result.warnings:
         print(problem, file=sys.stderr)
     print(f"wrote {args.out / OUTPUT_NAME} ({result.written_rows} rows) and {args.out / DATAPACKAGE_NAME}")
@@ -104,15 +108,16 @@ def cmd_build(args) -> int:
 
 
 def cmd_check(args) -> int:
-    result = build(args.raw, args.reference, args.out)
+    result = build_files(args.raw, args.reference, args.out)
     stale = []
-    for path, expected in result.files.items():
-        if not path.exists():
-            stale.append(f"{path}: missing (run `python -m etl build`)")
-            continue
-        actual = path.read_bytes()
-        if actual != expected:
-            stale.append(f"{path}: differs from a fresh build ({_first_difference(actual, expected)})")
+    try:
+        for path, fresh in result.staged.items():
+            if not path.exists():
+                stale.append(f"{path}: missing (run `python -m etl build`)")
+            elif not filecmp.cmp(path, fresh, shallow=False):
+                stale.append(f"{path}: differs from a fresh build ({_first_difference(path, fresh)})")
+    finally:
+        result.discard()
     if stale:
         for line in stale:
             print(line, file=sys.stderr)
@@ -122,9 +127,14 @@ def cmd_check(args) -> int:
     return 0
 
 
-def _first_difference(actual: bytes, expected: bytes) -> str:
-    a, e = actual.decode("utf-8", "replace").splitlines(), expected.decode("utf-8", "replace").splitlines()
-    for i, (x, y) in enumerate(zip(a, e), start=1):
-        if x != y:
-            return f"first difference on line {i}: on disk {x[:120]!r}, fresh build {y[:120]!r}"
-    return f"on disk {len(a)} lines, fresh build {len(e)} lines"
+def _first_difference(actual: Path, expected: Path) -> str:
+    """The first line where the file on disk and the fresh build differ (both read line by line)."""
+    with open(actual, encoding="utf-8", errors="replace", newline="") as a, \
+            open(expected, encoding="utf-8", errors="replace", newline="") as e:
+        for i, (x, y) in enumerate(itertools.zip_longest(a, e), start=1):
+            if x != y:
+                if x is None or y is None:
+                    longer, shorter = ("on disk", "fresh build") if y is None else ("fresh build", "on disk")
+                    return f"{shorter} ends after line {i - 1}; {longer} goes on with {(x or y).rstrip(chr(10))[:120]!r}"
+                return f"first difference on line {i}: on disk {x.rstrip(chr(10))[:120]!r}, fresh build {y.rstrip(chr(10))[:120]!r}"
+    return "same lines, different bytes"

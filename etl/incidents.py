@@ -16,60 +16,86 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from etl.normalise import take_by_key
+from etl.normalise import _isin, take_by_key
 
 INCIDENT_COLUMNS = ["incident_id", "scope", "parts", "representative", "notes"]
 SCOPES = ("single", "total")
 SOURCE_RANK = {"official": 1, "press": 2, "secondary": 3}
 
 
+# The columns of the output that the incident rule reads: all it needs of a row.
+KEY_COLUMNS = ["incident_id", "kind", "quantity_kg", "value_usd", "quantity_count", "source_type", "source_date", "report_id"]
+
+
 def reconcile(frame: pd.DataFrame, incidents: pd.DataFrame | None) -> pd.DataFrame:
-    """Add incident_scope, incident_parts, is_representative, incident_reports, incident_kg_min/max."""
+    """`frame` with incident_scope, incident_parts, is_representative, incident_reports, incident_kg_min/max added."""
     out = frame.copy(deep=False)
+    derived = incident_columns(frame[KEY_COLUMNS], incidents)
+    for column in derived.columns:
+        out[column] = derived[column]
+    return out
+
+
+def incident_columns(keys: pd.DataFrame, incidents: pd.DataFrame | None) -> pd.DataFrame:
+    """The incident columns (INCIDENT_DERIVED) of every row of `keys` (the KEY_COLUMNS of all output rows).
+
+    It needs every row of the build at once (an incident's reports can be
+    anywhere in the input), but only these few columns of each.
+    """
     if incidents is None or incidents.empty:
         incidents = pd.DataFrame(columns=INCIDENT_COLUMNS, dtype="string")
     table = incidents.set_index("incident_id")
-    found = take_by_key(out["incident_id"], incidents, "incident_id", ["scope", "parts"])
+    out = pd.DataFrame(index=keys.index)
+    found = take_by_key(keys["incident_id"], incidents, "incident_id", ["scope", "parts"])
     out["incident_scope"] = found["scope"].astype("string").fillna("single")
     out["incident_parts"] = found["parts"].astype("string").fillna("")
 
-    has_figure = out["quantity_kg"].notna() | out["value_usd"].notna() | out["quantity_count"].notna()
-    order = pd.DataFrame({
-        "incident_id": out["incident_id"],
-        "kind": out["kind"],
-        "no_figure": ~has_figure,
-        "rank": out["source_type"].map(SOURCE_RANK).fillna(9),
-        "published": out["source_date"].replace("", "0000"),
-        "kg": out["quantity_kg"].fillna(np.inf),
-        "usd": out["value_usd"].fillna(np.inf),
-        "report_id": out["report_id"],
-    })
-    ranked = order.sort_values(
-        ["incident_id", "kind", "no_figure", "rank", "published", "kg", "usd", "report_id"],
-        ascending=[True, True, True, True, False, True, True, True],
-        kind="mergesort",
-    )
-    first = ~ranked.duplicated(["incident_id", "kind"], keep="first")
-    representative = pd.Series(False, index=out.index)
-    representative[ranked.index[first.to_numpy()]] = True
+    # The rule as one lexicographic sort of integer codes (sorting the text columns themselves is slow).
+    n = len(keys)
+    incident = pd.factorize(keys["incident_id"], sort=False)[0]
+    kind, kinds = pd.factorize(keys["kind"], sort=False)
+    group = incident.astype(np.int64) * max(len(kinds), 1) + kind  # one code per (incident, kind)
+    has_figure = (keys["quantity_kg"].notna() | keys["value_usd"].notna() | keys["quantity_count"].notna()).to_numpy()
+    standing, types = pd.factorize(keys["source_type"], sort=False)
+    rank = np.array([SOURCE_RANK.get(t, 9) for t in types] + [9])[standing]  # code -1 (missing) -> 9
+    published = _rank(keys["source_date"].replace("", "0000"))
+    kg = keys["quantity_kg"].fillna(np.inf).to_numpy(dtype="float64")
+    usd = keys["value_usd"].fillna(np.inf).to_numpy(dtype="float64")
+    report = _rank(keys["report_id"])
+    # np.lexsort: the last key sorts first
+    order = np.lexsort((report, usd, kg, -published, rank, ~has_figure, group))
+    first = np.ones(n, dtype=bool)
+    first[1:] = group[order][1:] != group[order][:-1]
+    representative = np.zeros(n, dtype=bool)
+    representative[order[first]] = True
 
     # Curator's overrides: one vectorised pass, whatever the number of overrides
     chosen = table["representative"][table["representative"].fillna("") != ""] if "representative" in table else pd.Series(dtype="string")
     if len(chosen):
-        wanted = pd.Series(chosen.index, index=chosen.to_numpy())  # report_id -> incident_id
-        picked = out["report_id"].isin(wanted.index)
-        picked &= out["incident_id"].where(picked).eq(wanted.reindex(out["report_id"].where(picked)).to_numpy()).fillna(False)
-        group_key = out["incident_id"] + "\x1f" + out["kind"]
-        reset = group_key.isin(group_key[picked])
+        # rows whose report is chosen, and chosen for the row's own incident
+        rows = np.flatnonzero(_isin(keys["report_id"], pd.Series(chosen.to_numpy(), dtype="string")).to_numpy())
+        wanted = set(zip(chosen.to_numpy().tolist(), chosen.index.tolist()))  # (report_id, incident_id)
+        pairs = zip(keys["report_id"].iloc[rows].tolist(), keys["incident_id"].iloc[rows].tolist())
+        picked = np.zeros(n, dtype=bool)
+        picked[rows[np.fromiter((pair in wanted for pair in pairs), dtype=bool, count=len(rows))]] = True
+        reset = np.isin(group, group[picked])
         representative = (representative & ~reset) | picked
-    out["is_representative"] = representative.astype(bool)
+    out["is_representative"] = representative
 
-    groups = out.groupby(["incident_id", "kind"], sort=False)
-    out["incident_reports"] = groups["report_id"].transform("size").astype("Int64")
-    out["incident_kg_min"] = groups["quantity_kg"].transform("min")
-    out["incident_kg_max"] = groups["quantity_kg"].transform("max")
+    sizes = np.bincount(group, minlength=1)
+    out["incident_reports"] = pd.array(sizes[group], dtype="Int64")
+    by_group = pd.Series(keys["quantity_kg"].to_numpy(dtype="float64"), index=keys.index).groupby(group, sort=False)
+    out["incident_kg_min"] = by_group.transform("min")
+    out["incident_kg_max"] = by_group.transform("max")
     return out
+
+
+def _rank(texts: pd.Series) -> np.ndarray:
+    """Each text's place in sorted order (equal texts get equal places), computed by Arrow."""
+    cells = texts.astype("string").array.__arrow_array__()
+    return pc.rank(cells, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.int64)
 
 
 def check_incidents(incidents: pd.DataFrame) -> list[tuple[int, str, str]]:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pycountry
 
 from etl import units
@@ -76,10 +78,13 @@ class _Collector:
 
 
 def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, today: dt.date | None = None,
-              line_of=lambda row: row + 2) -> Result:
+              line_of=lambda row: row + 2, seen_ids: dict[str, int] | None = None, row0: int = 0) -> Result:
     """Normalise `reports` (all-text columns of reports.csv) against `sources` and `ref`.
 
     `line_of(row)` gives the file line of a row, used in messages that point at another row.
+    For a file read in chunks, `reports` holds the rows from data row `row0` on, and
+    `seen_ids` (report_id -> first data row, updated here) carries the ids of the
+    chunks before, so a duplicate is found wherever its first use was.
     """
     today = today or dt.date.today()
     r = reports.reset_index(drop=True)
@@ -96,14 +101,20 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
         c.flag(raw[col] == "", col, "is empty")
 
     # Identity and sources
-    dup = raw["report_id"].duplicated(keep="first") & (raw["report_id"] != "")
-    if dup.any():
-        first_row = raw["report_id"].reset_index().drop_duplicates("report_id").set_index("report_id")["index"]
-        c.flag(dup, "report_id", lambda i: f"duplicate report_id {raw['report_id'].iat[i]!r} (first used on line {line_of(int(first_row[raw['report_id'].iat[i]]))})")
-    known_source = raw["source_id"].isin(sources["source_id"])
+    seen_ids = {} if seen_ids is None else seen_ids
+    ids = raw["report_id"]
+    id_list = ids.tolist()
+    used_before = np.fromiter((i in seen_ids for i in id_list), dtype=bool, count=n) if seen_ids else np.zeros(n, dtype=bool)
+    used_here = ids.duplicated(keep="first").to_numpy()
+    named = (ids != "").to_numpy()
+    first_use = named & ~used_before & ~used_here
+    seen_ids.update(zip(ids[first_use].tolist(), (np.flatnonzero(first_use) + row0).tolist()))
+    c.flag(named & (used_before | used_here), "report_id",
+           lambda i: f"duplicate report_id {id_list[i]!r} (first used on line {line_of(seen_ids[id_list[i]])})")
+    known_source = _isin(raw["source_id"], sources["source_id"])
     c.flag(~known_source & (raw["source_id"] != ""), "source_id", lambda i: f"source_id {raw['source_id'].iat[i]!r} is not in sources.csv")
-    c.flag(~raw["kind"].isin(KINDS) & (raw["kind"] != ""), "kind", lambda i: f"kind must be one of {', '.join(KINDS)}, not {raw['kind'].iat[i]!r}")
-    c.flag(~raw["nk_link"].isin(list(ref.nk_links)) & (raw["nk_link"] != ""), "nk_link",
+    c.flag(~_isin(raw["kind"], KINDS) & (raw["kind"] != ""), "kind", lambda i: f"kind must be one of {', '.join(KINDS)}, not {raw['kind'].iat[i]!r}")
+    c.flag(~_isin(raw["nk_link"], ref.nk_links) & (raw["nk_link"] != ""), "nk_link",
            lambda i: f"unknown nk_link {raw['nk_link'].iat[i]!r} (see data/reference/nk_links.csv)")
 
     source_cols = [col for col in ("published", "source_type", "outlet", "via", "title", "url") if col in sources.columns]
@@ -126,7 +137,7 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     fx_basis = pd.Series(np.where(year.notna(), "event", np.where(fx_year.notna(), "published", "")), dtype="string")
 
     # Where
-    country_ok = raw["country"].isin(COUNTRIES)
+    country_ok = _isin(raw["country"], COUNTRIES)
     c.flag(~country_ok & (raw["country"] != ""), "country", lambda i: f"unknown country code {raw['country'].iat[i]!r} (use ISO 3166-1 alpha-2, e.g. KR)")
     place_key = raw["country"] + "\x1f" + raw["place"]
     places = pd.DataFrame(
@@ -152,7 +163,7 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     q_ok = has_q & q["error"].isna()
     q_unit = q["unit"].fillna("").str.lower()
     pint_unit, unit_kind = _unit_columns(q_unit, ref)
-    bare_ton = q_ok & q_unit.isin(["ton", "tons"])
+    bare_ton = q_ok & _isin(q_unit, ["ton", "tons"])
     c.flag(bare_ton, "quantity", lambda i: f"cannot read {raw['quantity'].iat[i]!r} as a mass: a bare 'tons' may be metric, short (US) or long; write 'tons [metric]', 'tons [short]' or 'tons [long]'")
     no_unit = q_ok & (q_unit == "")
     c.flag(no_unit & q["marker"].isna(), "quantity", lambda i: f"cannot read {raw['quantity'].iat[i]!r} as a mass: no unit")
@@ -176,7 +187,7 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     v_ok = has_v & v["error"].isna()
     c.flag(has_v & (cur == ""), "currency", "is empty but the row has a value")
     c.flag((cur != "") & ~has_v, "currency", "is set but the row has no value")
-    known_cur = cur.isin(CURRENCIES)
+    known_cur = _isin(cur, CURRENCIES)
     c.flag((cur != "") & ~known_cur, "currency", lambda i: f"unknown currency {cur.iat[i]!r} (use an ISO 4217 code, e.g. KRW)")
     prefix = v["marker"].fillna("")
     word = v["unit"].fillna("")
@@ -370,12 +381,31 @@ def take_by_key(keys: pd.Series, table: pd.DataFrame, key: str, columns: list[st
     The first row of a duplicated key wins, so the result always has one row per key.
     """
     unique = table.drop_duplicates(key, keep="first")
-    positions = pd.Index(unique[key]).get_indexer(keys)
+    positions = _positions(keys, unique[key])
     out = {
         col: pd.api.extensions.take(unique[col].array, positions, allow_fill=True)
         for col in columns
     }
     return pd.DataFrame(out, index=keys.index)
+
+
+def _arrow(texts: pd.Series) -> pa.Array:
+    """The column's text as one Arrow array (no copy when it is already Arrow-backed)."""
+    cells = texts.astype("string").array.__arrow_array__()
+    return cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
+
+
+def _positions(keys: pd.Series, index: pd.Series) -> np.ndarray:
+    """Position of each key in `index` (unique texts), -1 when absent; Arrow's hash join, not pandas'."""
+    found = pc.index_in(_arrow(keys), value_set=_arrow(index))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+
+
+def _isin(texts: pd.Series, values) -> pd.Series:
+    """`texts.isin(values)` for text, run by Arrow (pandas converts `values` one scalar at a time)."""
+    value_set = _arrow(values) if isinstance(values, pd.Series) else pa.array(sorted(values), type=pa.string())
+    found = pc.is_in(_arrow(texts), value_set=value_set)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=texts.index, dtype=bool)
 
 
 def _lookup(keys: pd.Series, table: dict) -> pd.Series:

@@ -87,7 +87,7 @@ def test_child_process_reports_result_and_its_own_peak_memory(tmp_path):
     assert (tmp_path / "out" / "seizures.csv").exists()
     assert 50e6 < run.max_rss < 4e9  # an interpreter with pandas loaded, in bytes
     labels = [stage[0] for stage in run.result["stages"]]
-    assert {"read inputs", "normalise", "format CSV", "write files"} <= set(labels)
+    assert {"read reports.csv", "normalise", "format CSV", "incident rule", "move files into place"} <= set(labels)
     assert len(labels) == len(set(labels))
 
 
