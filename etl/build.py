@@ -131,7 +131,7 @@ def _build(raw: Path, reference: Path, out: Path, keep_going: bool, rejects: Pat
     failing = False  # an error without --keep-going: go on finding problems, set nothing aside
     with stage("normalising reports.csv"):
         for chunk in _chunks(reports):
-            with stage(f"rows {chunk.row0 + 1:,}-{chunk.row0 + len(chunk):,}"):
+            with stage(f"rows {chunk.row0 + 1:,}-{chunk.row0 + len(chunk):,}", announce=False):
                 result = normalise(chunk.frame, sources.frame, ref, today=today, line_of=reports.line_of,
                                    seen_ids=seen_ids, row0=chunk.row0)
                 result.problems += _unknown_incidents(chunk.frame["incident_id"], known_incidents)

@@ -65,10 +65,10 @@ class Progress:
             self.enabled = False
 
     @contextmanager
-    def stage(self, name: str):
+    def stage(self, name: str, announce: bool = True):
         label = "  " * self.depth + name
         self._go_live()
-        if self.live:
+        if self.live and announce:
             self._write(f"{label} ...\n")
         t0 = self.clock()
         self.depth += 1
@@ -110,10 +110,13 @@ def run(name: str = "build", **kwargs):
 
 
 @contextmanager
-def stage(name: str):
-    """Time a stage of the current run; outside a run, the stage is a run of its own."""
+def stage(name: str, announce: bool = True):
+    """Time a stage of the current run; outside a run, the stage is a run of its own.
+
+    With `announce=False` only its end is printed (for short repeated steps, e.g. one per chunk).
+    """
     if _runs.stack:
-        with _runs.stack[-1].stage(name):
+        with _runs.stack[-1].stage(name, announce):
             yield
     else:
         with run(name) as progress, progress.stage(name):

@@ -57,6 +57,21 @@ def test_long_run_prints_every_stage_in_order_with_its_time():
     ]
 
 
+def test_chunk_stages_print_only_their_end():
+    stream, clock = FakeTerminal(), Clock()
+    with progress.run("build", stream=stream, clock=clock):
+        with progress.stage("normalising"):
+            for first in (1, 101):
+                with progress.stage(f"rows {first}-{first + 99}", announce=False):
+                    clock.now += 2.5
+    assert [line.split("] ", 1)[1] for line in stream.getvalue().splitlines()] == [
+        "  rows 1-100 2.5 s",  # the run went live during the first chunk: "normalising ..." had already begun
+        "  rows 101-200 2.5 s",
+        "normalising 5.0 s",
+        "done in 5.0 s",
+    ]
+
+
 def test_stage_outside_a_run_is_its_own_run(monkeypatch):
     stream, clock = FakeTerminal(), Clock()
     monkeypatch.setattr(progress.sys, "stderr", stream)

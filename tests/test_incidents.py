@@ -107,3 +107,31 @@ def test_a_report_of_an_unknown_incident_is_rejected(built, tmp_path):
     result = build(raw, REFERENCE, root / "out3", keep_going=True)
     assert result.rejected_rows == 1
     assert [str(p).split(": ", 1)[1] for p in result.errors] == ["incident_id: incident_id 'NOPE' is not in incidents.csv"]
+
+
+def test_the_rule_does_not_depend_on_the_order_of_the_rows():
+    """Shuffled rows get the same representatives and spreads (the rule is a sort, ties broken by report_id)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from etl.incidents import KEY_COLUMNS, incident_columns
+    from etl_helpers import DATA, RAW
+
+    table = pd.read_csv(DATA / "seizures.csv", dtype={c: "string" for c in
+                        ["incident_id", "kind", "source_type", "source_date", "report_id"]}, keep_default_na=False,
+                        na_values={"quantity_kg": [""], "value_usd": [""], "quantity_count": [""]})
+    keys = table[KEY_COLUMNS]
+    incidents = pd.read_csv(RAW / "incidents.csv", dtype="string", keep_default_na=False)
+    expected = incident_columns(keys, incidents).set_index(keys["report_id"])
+    assert expected["is_representative"].tolist() == table["is_representative"].tolist()  # as published
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.randoms(use_true_random=False))
+    def shuffled(random):
+        order = list(range(len(keys)))
+        random.shuffle(order)
+        moved = keys.iloc[order].reset_index(drop=True)
+        got = incident_columns(moved, incidents).set_index(moved["report_id"]).loc[expected.index]
+        pd.testing.assert_frame_equal(got, expected)
+
+    shuffled()
