@@ -45,7 +45,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("check", help="exit 0 only if the outputs are byte-identical to a fresh build",
-                       description=f"Rebuild in memory and compare with {OUTPUT_NAME} and {DATAPACKAGE_NAME} on disk. "
+                       description=f"Rebuild into temporary files and compare with {OUTPUT_NAME} and {DATAPACKAGE_NAME} on disk. "
                                    "Exit 1 and say what differs when they are stale.")
     _paths(p)
     p.set_defaults(func=cmd_check)
