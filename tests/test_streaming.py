@@ -152,3 +152,18 @@ def test_an_incident_split_across_chunks_is_reconciled_as_a_whole(whole, tmp_pat
     pd.testing.assert_frame_equal(chunked[columns], frame[columns])
     per_group = chunked.groupby(["incident_id", "kind"])["is_representative"].sum()
     assert (per_group == 1).all()
+
+
+def test_when_every_row_is_rejected_the_output_is_the_header_alone(tmp_path):
+    def break_every_row(reports):
+        reports["country"] = "XX"
+        return reports
+
+    raw = _raw_copy(tmp_path, break_every_row)
+    out = tmp_path / "out"
+    result = build_files(raw, REFERENCE, out, keep_going=True, chunk_rows=10)
+    result.commit()
+    assert (out / "seizures.csv").read_bytes() == (DATA / "seizures.csv").read_bytes().split(b"\n", 1)[0] + b"\n"
+    rejects = pd.read_csv(out / "seizures.rejects.csv", dtype="string", keep_default_na=False)
+    assert result.written_rows == 0 and len(rejects) == result.input_rows == result.rejected_rows
+    assert sorted(p.name for p in out.iterdir()) == ["datapackage.json", "seizures.csv", "seizures.rejects.csv"]
