@@ -5,7 +5,9 @@ no unit or currency arithmetic. Functions take and return plain DataFrames so
 tests can call them without Streamlit.
 
 - `data_path()`: which CSV to show (`--data PATH`, then `SEIZURES_CSV`, then data/seizures.csv).
-- `load_dataset()`: the one cached loader, keyed on the file's path and modification time.
+- `load_dataset()`: the one cached loader, keyed on the file's path and modification time. On a
+  large file it reads the columns the page shows (`Dataset.screen`) and leaves the rest, which only
+  the downloads hold, until `Dataset.frame` is first asked for (see "Loading").
 - `Filters` / `apply_filters()`: the sidebar's selection.
 - `for_sums()`: the rows that may be added up (the "count each incident once" rule for totals).
 - `headline()`, `kg_per_year()`, `seizure_points()`, `price_points()`, `map_points()`,
@@ -23,6 +25,8 @@ import io
 import json
 import os
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,11 +79,27 @@ def file_version(path: Path) -> int:
 
 
 # --- Loading ----------------------------------------------------------------
+#
+# A cleaned file is read with pyarrow, typed by etl.columns. On a large file only the
+# columns the page reads on every run are read at load (SCREEN_COLUMNS: every row,
+# all but DEFERRED_COLUMNS); the others, which only the downloads hold, are read from
+# the same file the first time `Dataset.frame` is asked for. The file's identity
+# (device, inode, size, modification and change times) is noted before the first
+# read and checked around the second, so the two halves always come from the same
+# bytes: a file that changed in between is never mixed in (DataFileError instead;
+# the next rerun loads the new version). Small files are read whole at once.
+
+DEFERRED_COLUMNS = ("date_precision", "drug_reported", "quantity_count", "quantity_count_unit", "value_amount",
+                    "value_amount_low", "value_amount_high", "fx_lcu_per_usd", "fx_year", "fx_year_basis",
+                    "usd_stated", "approximate", "arrests")
+SCREEN_COLUMNS = [n for n in NAMES if n not in DEFERRED_COLUMNS]
+READ_WHOLE_BELOW_BYTES = 8 * 2**20  # a second pass over a file this small costs more than it saves
+
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
     path: str
-    frame: pd.DataFrame  # typed columns in etl.columns order, plus WHEN
+    screen: pd.DataFrame  # every row; SCREEN_COLUMNS (or every column) in etl.columns order, plus WHEN
     prep: "Prepared | None" = None  # per-row arrays for fast filtering (see Large files)
     datapackage: dict = field(default_factory=dict)
     datapackage_bytes: bytes | None = None
@@ -87,12 +107,23 @@ class Dataset:
     fx: pd.DataFrame | None = None
     nk_links: pd.DataFrame | None = None
     source_types: pd.DataFrame | None = None
-    warnings: tuple[str, ...] = ()
+    load_warnings: tuple[str, ...] = ()
+    rest: "_Deferred | None" = None  # how to read DEFERRED_COLUMNS when `screen` lacks them
 
     @property
     def base_year(self) -> int | None:
         year = self.datapackage.get("constant_usd_base_year")
         return int(year) if year is not None else None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """Every column, typed, in etl.columns order, plus WHEN (the deferred columns are read on first use)."""
+        return self.screen if self.rest is None else self.rest.frame(self.screen)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Cells that are not of their column's type (found at load, or when the deferred columns were read)."""
+        return self.load_warnings + (self.rest.warnings if self.rest is not None else ())
 
 
 @st.cache_resource(show_spinner="Loading the data…", max_entries=4)
@@ -104,17 +135,15 @@ def load_dataset(path: str, mtime_ns: int) -> Dataset:
 
     Cached as a resource, not as data: every rerun gets the same object instead
     of an unpickled copy (a copy of a million rows would cost seconds per rerun).
-    Nothing may modify the returned Dataset or its frame.
+    Nothing may modify the returned Dataset or its frames.
     """
     del mtime_ns  # only part of the cache key: a rebuilt file is read again
-    csv_path = Path(path)
-    frame, warnings = _read_arrow(csv_path), []
-    if frame is None:  # not a plain cleaned file: the careful reader says what is wrong with it
-        try:
-            raw = csv_path.read_bytes()
-        except OSError as err:
-            raise DataFileError(f"The data file {csv_path} cannot be read ({err.strerror or err}).") from None
-        frame, warnings = read_seizures(raw, csv_path.name)
+    return read_dataset(Path(path))
+
+
+def read_dataset(csv_path: Path, defer: bool | None = None) -> Dataset:
+    """load_dataset() without the cache. `defer`: read DEFERRED_COLUMNS only when needed (default: large files)."""
+    screen, warnings, rest = _read_screen(csv_path, defer)
     package_path = csv_path.with_name("datapackage.json")
     if not package_path.is_file():
         package_path = DEFAULT_CSV.with_name("datapackage.json")
@@ -122,19 +151,102 @@ def load_dataset(path: str, mtime_ns: int) -> Dataset:
     package = json.loads(package_bytes) if package_bytes else {}
     return Dataset(
         path=str(csv_path),
-        frame=frame,
+        screen=screen,
         datapackage=package,
         datapackage_bytes=package_bytes,
         datapackage_path=str(package_path) if package_bytes else "",
         fx=_read_reference(FX_TABLE),
         nk_links=_read_reference(REFERENCE_DIR / "nk_links.csv"),
         source_types=_read_reference(REFERENCE_DIR / "source_types.csv"),
-        warnings=tuple(warnings),
-        prep=prepare(frame),
+        load_warnings=tuple(warnings),
+        rest=rest,
+        prep=prepare(screen),
     )
 
 
+def _read_screen(csv_path: Path, defer: bool | None) -> tuple[pd.DataFrame, list[str], "_Deferred | None"]:
+    """The frame the page reads (all rows), the load's warnings, and the reader of the rest (None: nothing left)."""
+    for _ in range(3):  # a file replaced while it was being read is read again
+        before = file_identity(csv_path)
+        if defer is None:
+            defer = before is not None and before[2] >= READ_WHOLE_BELOW_BYTES
+        columns = SCREEN_COLUMNS if defer else NAMES
+        table = _read_table(csv_path, columns)
+        if table is not None and file_identity(csv_path) != before:
+            continue
+        if table is None:
+            break
+        frame = _frame_of(table, columns)
+        return frame, [], (_Deferred(csv_path, before) if defer else None)
+    # not a plain cleaned file (or one that keeps changing): the careful reader says what is wrong with it
+    try:
+        raw = csv_path.read_bytes()
+    except OSError as err:
+        raise DataFileError(f"The data file {csv_path} cannot be read ({err.strerror or err}).") from None
+    frame, warnings = read_seizures(raw, csv_path.name)
+    return frame, warnings, None
+
+
+def file_identity(path: Path) -> tuple[int, ...] | None:
+    """What changes whenever the file's bytes do: device, inode, size, modification and change times."""
+    try:
+        st_ = os.stat(path)
+    except OSError:
+        return None
+    return (st_.st_dev, st_.st_ino, st_.st_size, st_.st_mtime_ns, st_.st_ctime_ns)
+
+
+class _Deferred:
+    """Reads DEFERRED_COLUMNS of the file a screen frame came from, once, when first asked (thread-safe)."""
+
+    def __init__(self, path: Path, identity: tuple[int, ...] | None) -> None:
+        self.path, self.identity = path, identity
+        self.lock = threading.Lock()
+        self.full: pd.DataFrame | None = None
+        self.warnings: tuple[str, ...] = ()
+
+    def frame(self, screen: pd.DataFrame) -> pd.DataFrame:
+        with self.lock:
+            if self.full is None:
+                self.full, self.warnings = self._complete(screen)
+            return self.full
+
+    def _unchanged(self) -> None:
+        if self.identity is None or file_identity(self.path) != self.identity:
+            raise DataFileError(
+                f"The data file {self.path} changed after the page loaded it; reload the page to see the new version.")
+
+    def _complete(self, screen: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+        self._unchanged()
+        table = _read_table(self.path, ["report_id", *DEFERRED_COLUMNS])
+        self._unchanged()
+        if table is not None:
+            self._same_rows(screen, table.column("report_id"))
+            rest = _frame_of(table, list(DEFERRED_COLUMNS))
+            columns = {name: screen[name] if name in screen.columns else rest[name] for name in NAMES}
+            return pd.DataFrame({**columns, WHEN: screen[WHEN]}, index=screen.index, copy=False), ()
+        # a deferred column holds a cell that is not of its type: the careful reader, as for the whole file
+        raw = self.path.read_bytes()
+        self._unchanged()
+        frame, warnings = read_seizures(raw, self.path.name)
+        self._same_rows(screen, _arrow_column(frame["report_id"]))
+        return frame, tuple(warnings)
+
+    def _same_rows(self, screen: pd.DataFrame, report_ids) -> None:
+        """A last check that the second read found the rows of the first (same report ids, same order)."""
+        if len(report_ids) != len(screen) or not report_ids.equals(_arrow_column(screen["report_id"])):
+            raise DataFileError(
+                f"The data file {self.path} changed after the page loaded it; reload the page to see the new version.")
+
+
+def _arrow_column(column: pd.Series):
+    import pyarrow as pa
+
+    return pa.chunked_array(column.array.__arrow_array__())
+
+
 _ARROW_TYPES = {"string": "large_string", "number": "float64", "integer": "int64", "boolean": "bool_"}
+_TYPES = {c.name: c.type for c in COLUMNS}
 
 
 def _read_arrow(path: Path) -> pd.DataFrame | None:
@@ -145,35 +257,53 @@ def _read_arrow(path: Path) -> pd.DataFrame | None:
     number with spaces around it, ...): read_seizures then reads it the careful
     way and explains or warns.
     """
+    table = _read_table(path, NAMES)
+    return None if table is None else _frame_of(table, NAMES)
+
+
+def _read_table(path: Path, columns: list[str]):
+    """`columns` of the cleaned CSV at `path` as a pyarrow Table, typed by etl.columns; None when not clean."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
-    types = {c.name: getattr(pa, _ARROW_TYPES[c.type])() for c in COLUMNS}
+    types = {name: getattr(pa, _ARROW_TYPES[_TYPES[name]])() for name in columns}
     try:
-        table = pacsv.read_csv(
+        return pacsv.read_csv(
             str(path),
             read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types=types, include_columns=NAMES, null_values=[""], strings_can_be_null=False,
+                column_types=types, include_columns=columns, null_values=[""], strings_can_be_null=False,
                 quoted_strings_can_be_null=True, true_values=["true", "True", "TRUE", "1", "yes", "Yes", "YES"],
                 false_values=["false", "False", "FALSE", "0", "no", "No", "NO"]),
         )
     except (pa.ArrowException, OSError, ValueError):
         return None
+
+
+def _frame_of(table, columns: list[str]) -> pd.DataFrame:
+    """The pandas frame of `columns` of a table from _read_table (plus WHEN when it has `date`).
+
+    Each column keeps a block of its own (no copy into one 2-D block per type);
+    text stays in Arrow memory.
+    """
+    import pyarrow as pa
+
     out = {}
-    for col in COLUMNS:
-        values = table.column(col.name)
-        if col.type == "string":
-            out[col.name] = pd.Series(pd.arrays.ArrowStringArray(values), copy=False)
-        elif col.type == "boolean":
-            out[col.name] = values.fill_null(False).to_numpy().astype(bool)
-        elif col.type == "integer":
-            out[col.name] = values.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    for name in columns:
+        values = table.column(name)
+        kind = _TYPES[name]
+        if kind == "string":
+            out[name] = pd.Series(pd.arrays.ArrowStringArray(values), copy=False)
+        elif kind == "boolean":
+            out[name] = values.fill_null(False).to_numpy().astype(bool)
+        elif kind == "integer":
+            out[name] = values.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
         else:
-            out[col.name] = values.to_numpy()
-    frame = pd.DataFrame(out, index=pd.RangeIndex(table.num_rows))
-    frame[WHEN] = event_timestamps(frame["date"])
+            out[name] = values.to_numpy()
+    frame = pd.DataFrame(out, index=pd.RangeIndex(table.num_rows), copy=False)
+    if "date" in columns:
+        frame[WHEN] = event_timestamps(frame["date"])
     return frame
 
 
@@ -602,33 +732,54 @@ class Prepared:
 
 
 def prepare(frame: pd.DataFrame) -> Prepared:
+    """The per-row arrays of `frame` (the text columns are factorized two at a time: Arrow releases the GIL)."""
     n = len(frame)
-    incident = Coded.of(frame["incident_id"])
     totals = np.flatnonzero(np.asarray(frame["incident_scope"] == "total", dtype=bool))
     parts = frame["incident_parts"].iloc[totals].fillna("").astype(str).str.split()
     owner = np.repeat(np.arange(len(totals)), [len(p) for p in parts]) if len(totals) else np.zeros(0, np.int64)
     flat = [p for ps in parts for p in ps]
-    found = incident.values.get_indexer(flat) if flat else np.zeros(0, np.int64)
-    part_code = np.where(found < 0, len(incident.values), found).astype(np.int64)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # incident ids and the parts named by totals in one pass: the ids come first, so their codes are the
+        # incident codes, and a part absent from the file gets a code past the last incident
+        incident_job = pool.submit(_incidents_and_parts, frame["incident_id"], flat)
+        jobs = {name: pool.submit(pd.factorize, frame[name], use_na_sentinel=False)
+                for name in ("source_id", "kind", "drug", "country", "nk_link", "currency", "place", "lat", "lon",
+                             "location_precision")}
+        factorized = {name: job.result() for name, job in jobs.items()}
+        incident, part_code = incident_job.result()
+    coded = {name: Coded(np.asarray(codes, dtype=np.int64), pd.Index(uniques))
+             for name, (codes, uniques) in factorized.items()}
     place_key = np.zeros(n, dtype=np.int64)
     for col in ("lat", "lon", "place", "country", "location_precision"):
-        codes, uniques = pd.factorize(frame[col], use_na_sentinel=False)
+        codes, uniques = factorized[col]
         place_key, _ = pd.factorize(place_key * (len(uniques) + 1) + codes)
-    currencies = Coded.of(frame["currency"]).values
+    kind = coded["kind"]
     return Prepared(
         n=n,
         year=frame["year"].to_numpy(dtype="float64", na_value=np.nan),
         dated=np.asarray(frame[WHEN].notna(), dtype=bool),
         representative=np.asarray(frame["is_representative"], dtype=bool),
-        kind=Coded.of(frame["kind"]), drug=Coded.of(frame["drug"]), country=Coded.of(frame["country"]),
-        link=Coded.of(frame["nk_link"]), incident=incident, source=Coded.of(frame["source_id"]),
+        kind=kind, drug=coded["drug"], country=coded["country"],
+        link=coded["nk_link"], incident=incident, source=coded["source_id"],
         place=Coded(np.asarray(place_key, dtype=np.int64), pd.Index([])),
         totals=totals, part_code=part_code, part_owner=np.asarray(owner, dtype=np.int64),
         sample_key=np.random.default_rng(SAMPLE_SEED).random(n),
-        seizure=np.asarray(frame["kind"] == "seizure", dtype=bool),
-        price=np.asarray(frame["kind"] == "price", dtype=bool),
-        currencies=tuple(c for c in currencies if isinstance(c, str)),
+        seizure=kind.eq("seizure"),
+        price=kind.eq("price"),
+        currencies=tuple(c for c in coded["currency"].values if isinstance(c, str)),
     )
+
+
+def _incidents_and_parts(ids: pd.Series, parts: list[str]) -> tuple[Coded, np.ndarray]:
+    """Coded.of(ids), and the code of each part (len(values) when no row has that incident id)."""
+    if not parts:
+        return Coded.of(ids), np.zeros(0, np.int64)
+    both = pd.concat([ids, pd.Series(parts, dtype=ids.dtype)], ignore_index=True)
+    codes, uniques = pd.factorize(both, use_na_sentinel=False)
+    codes = np.asarray(codes, dtype=np.int64)
+    count = int(codes[: len(ids)].max()) + 1 if len(ids) else 0
+    part_code = codes[len(ids):]
+    return Coded(codes[: len(ids)], pd.Index(uniques[:count])), np.where(part_code >= count, count, part_code)
 
 
 def filter_mask(prep: Prepared, filters: Filters) -> np.ndarray:
@@ -979,7 +1130,7 @@ def view(path: str, mtime_ns: int, filters: Filters) -> View:
     filter (log scale, dollars, tab) reuses it without unpickling a copy. Read-only.
     """
     dataset = load_dataset(path, mtime_ns)
-    frame, prep = dataset.frame, dataset.prep
+    frame, prep = dataset.screen, dataset.prep
     mask = filter_mask(prep, filters)
     summed = summable_mask(prep, mask, True)
     reports = int(mask.sum())
@@ -996,7 +1147,7 @@ def view(path: str, mtime_ns: int, filters: Filters) -> View:
         table=table_view(_take(frame, np.flatnonzero(mask)[:TABLE_ROWS], TABLE_SOURCE_COLUMNS, prep.cache)),
         documents=documents,
         sources=docs,
-        download=csv_download(rows_at(frame, mask)) if reports <= EAGER_DOWNLOAD_ROWS else None,
+        download=csv_download(rows_at(dataset.frame, mask)) if eager_downloads(dataset, reports) else None,
     )
 
 
@@ -1004,7 +1155,16 @@ def view(path: str, mtime_ns: int, filters: Filters) -> View:
 def price_view(path: str, mtime_ns: int, filters: Filters, constant: bool) -> Shown:
     """The price chart's points of one selection, in constant or nominal dollars."""
     dataset = load_dataset(path, mtime_ns)
-    return price_points_fast(dataset.frame, dataset.prep, filter_mask(dataset.prep, filters), constant)
+    return price_points_fast(dataset.screen, dataset.prep, filter_mask(dataset.prep, filters), constant)
+
+
+def eager_downloads(dataset: Dataset, rows: int) -> bool:
+    """Whether a download of `rows` rows is written on every run (else when clicked).
+
+    Only small ones, and only when the file was read whole: a download on click
+    reads the deferred columns when the reader asks for it, never on a rerun.
+    """
+    return rows <= EAGER_DOWNLOAD_ROWS and dataset.rest is None
 
 
 def filtered_csv(path: str, mtime_ns: int, filters: Filters) -> bytes:
@@ -1189,14 +1349,14 @@ def incident_part_table(parts: pd.DataFrame) -> pd.DataFrame:
 def incident_choices(path: str, mtime_ns: int, filters: Filters) -> IncidentChoices:
     """The incidents offered for one selection (cached per file version and selection; read-only)."""
     dataset = load_dataset(path, mtime_ns)
-    return incident_choices_fast(dataset.frame, dataset.prep, filter_mask(dataset.prep, filters))
+    return incident_choices_fast(dataset.screen, dataset.prep, filter_mask(dataset.prep, filters))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def incident_detail(path: str, mtime_ns: int, incident_id: str) -> IncidentDetail | None:
     """Every report of one incident (cached per file version and incident; read-only)."""
     dataset = load_dataset(path, mtime_ns)
-    return incident_detail_fast(dataset.frame, dataset.prep, incident_id)
+    return incident_detail_fast(dataset.screen, dataset.prep, incident_id)
 
 
 def incident_label_of(path: str, mtime_ns: int, incident_id: str) -> str:

@@ -76,7 +76,7 @@ def render(dataset: data.Dataset) -> None:
     if fx is None:
         st.info("The exchange-rate table is not available on this machine.")
     else:
-        currencies = dataset.prep.currencies if dataset.prep is not None else dataset.frame["currency"].unique()
+        currencies = dataset.prep.currencies if dataset.prep is not None else dataset.screen["currency"].unique()
         used = sorted(c for c in currencies if c and c != "USD")
         shown = st.multiselect("Currencies in the table below", sorted(fx["currency"].unique()),
                                default=[c for c in used if c in set(fx["currency"])], key="fx_currencies",

@@ -28,7 +28,7 @@ def render() -> None:
         st.title("Drug seizures and prices linked to North Korea")
         st.error(str(err))
         return
-    frame, prep = dataset.frame, dataset.prep
+    frame, prep = dataset.screen, dataset.prep  # every row; the columns the page reads
     for warning in dataset.warnings:
         st.warning(warning)
 
@@ -185,7 +185,7 @@ def _show(fig, key: str, empty: str, caption: str, config: dict | None = None, n
 
 
 def _table(view: data.View, where: Where, dataset: data.Dataset) -> None:
-    frame = dataset.frame
+    frame = dataset.screen
     if not view.reports:
         st.info(EMPTY_MESSAGE)
     else:
@@ -227,7 +227,7 @@ def _table(view: data.View, where: Where, dataset: data.Dataset) -> None:
     # small files are written on every run; large ones only when the button is clicked
     filtered = (view.download if view.download is not None
                 else functools.partial(data.filtered_csv, where.path, where.version, where.filters))
-    full = (data.full_csv(where.path, where.version) if len(frame) <= data.EAGER_DOWNLOAD_ROWS
+    full = (data.full_csv(where.path, where.version) if data.eager_downloads(dataset, len(frame))
             else functools.partial(data.full_csv_now, where.path, where.version))
     c1, c2, c3 = st.columns(3)
     c1.download_button("Filtered rows (CSV)", filtered, file_name="nk-drug-seizures-filtered.csv",
