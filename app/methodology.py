@@ -1,13 +1,17 @@
 """The Methodology tab: how figures are normalised, the reference tables, the incident rule, caveats."""
 from __future__ import annotations
 
+import ast
+import functools
 import re
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-import etl.incidents
 from app import data
+
+INCIDENTS_MODULE = Path(data.__file__).resolve().parent.parent / "etl" / "incidents.py"
 
 
 def md_escape(text: str) -> str:
@@ -15,9 +19,15 @@ def md_escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|$~])", r"\\\1", text or "")
 
 
+@functools.lru_cache(maxsize=1)
 def incident_rule() -> str:
-    """The representative-report rule exactly as etl/incidents.py documents it."""
-    return (etl.incidents.__doc__ or "").strip()
+    """The representative-report rule exactly as etl/incidents.py documents it (its module docstring).
+
+    Read from the source, not imported: importing etl.incidents loads the whole
+    build (pint, a quarter of a second) for one paragraph of text.
+    """
+    tree = ast.parse(INCIDENTS_MODULE.read_text(encoding="utf-8"))
+    return (ast.get_docstring(tree, clean=False) or "").strip()
 
 
 def render(dataset: data.Dataset) -> None:

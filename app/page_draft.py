@@ -14,14 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
 from etl.csvio import csv_bytes
-from etl.extract import extract
-from etl.normalise import REPORT_COLUMNS
-from etl.reference import Reference, load_reference
+
+# etl.extract, etl.normalise and etl.reference (pint: a quarter of a second) are imported when this page
+# runs, not when the dashboard registers it
+if TYPE_CHECKING:
+    from etl.reference import Reference
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE_DIR = REPO / "data" / "reference"
@@ -32,12 +35,16 @@ READ_ONLY = ["char_start", "char_end", "sentence", "confidence"]
 
 @st.cache_resource(show_spinner=False)
 def _reference(directory: str) -> Reference:
+    from etl.reference import load_reference
+
     return load_reference(Path(directory))
 
 
 def draft_frame(text: str, published: dt.date | None, outlet_country: str = "", source_id: str = "",
                 ref: Reference | None = None) -> pd.DataFrame:
     """Draft rows for `text`, with `import` as a True/False column for the table's tick boxes."""
+    from etl.extract import extract
+
     ref = ref or _reference(str(REFERENCE_DIR))
     frame = extract(text, ref, published=published, outlet_country=outlet_country or None, source_id=source_id)
     frame = frame.astype(object).where(frame.notna(), "")
@@ -47,6 +54,8 @@ def draft_frame(text: str, published: dt.date | None, outlet_country: str = "", 
 
 def fragment_csv(edited: pd.DataFrame) -> bytes:
     """The ticked rows in the reports.csv columns, as CSV bytes."""
+    from etl.normalise import REPORT_COLUMNS
+
     ticked = edited[edited["import"].eq(True)] if len(edited) else edited  # rows added in the table start unticked
     rows = ticked.reindex(columns=REPORT_COLUMNS).astype(object)
     rows = rows.where(rows.notna(), "").astype(str)

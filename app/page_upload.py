@@ -22,9 +22,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from etl.build import OUTPUT_NAME, build
 from etl.errors import InputProblems, Problem
-from etl.normalise import REPORT_COLUMNS
+
+# etl.build and etl.normalise (pandera, pint: half a second) are imported when this page runs, not when
+# the dashboard registers it
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE_DIR = REPO / "data" / "reference"
@@ -84,6 +85,8 @@ def check_uploads(reports: bytes, sources: bytes | None = None, name: str = "rep
     Without `sources`, the project's data/raw/sources.csv is used. Problems
     name the uploaded files (`name`, `sources_name`), not the temporary copies.
     """
+    from etl.build import OUTPUT_NAME, build
+
     shown_sources = sources_name if sources is not None else DEFAULT_SOURCES_NAME
     check = UploadCheck(name, shown_sources)
     check.refused = [m for m in (size_refusal(name, len(reports)),
@@ -136,6 +139,8 @@ def _repo_relative(path: str) -> str:
 
 def render() -> None:
     """The page: two uploaders, then the check of what was uploaded."""
+    from etl.normalise import REPORT_COLUMNS
+
     st.title("Check your own reports")
     st.markdown(
         "Upload a file in the format of the project's `data/raw/reports.csv` (one row per figure "
