@@ -1,7 +1,15 @@
-"""Plotly figures of the dashboard. Each builder takes the filtered rows and returns a Figure,
+"""Plotly figures of the dashboard. Each builder takes the filtered rows and returns a figure,
 or None when the rows hold nothing to draw (the page then says so).
 
 The numbers come from `app.data`; these functions only arrange them.
+
+The page's builders (`*_figure`) write the figure directly in plotly.js's JSON form
+(a `PlotlySpec`: the dicts and arrays plotly's own `Figure.to_dict()` would give,
+key for key): plotly's object model validates every property, parses every
+path and deep-copies every array twice on the way to the browser, which on a
+million rows costs more than a rerun may take. `PlotlySpec.figure()` gives the
+validated `go.Figure` of the same spec; the functions that take rows
+(`kg_per_year()`, `seizure_points()`, ...) return that.
 """
 from __future__ import annotations
 
@@ -13,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
+from _plotly_utils.utils import convert_to_base64
 from plotly.colors import qualitative
 
 from app import data
@@ -25,6 +35,85 @@ PRICE_SYMBOLS = {"quoted price": "circle", "implied by a seizure": "diamond-open
 FONT = dict(family="Source Sans Pro, sans-serif", size=13)
 
 
+class PlotlySpec(go.Figure):
+    """A figure already in plotly.js's JSON form: {"data": [trace dicts], "layout": {...}}.
+
+    `st.plotly_chart` takes any plotly Figure and sends `figure.to_dict()`; this one
+    answers with its spec (numpy arrays as plotly's typed arrays, as `Figure.to_dict()`
+    writes them), without building plotly objects. Only `to_dict()`, `to_plotly_json()`
+    and `figure()` are meant to be used: the rest of go.Figure's interface is not set up.
+    """
+
+    def __init__(self, spec: dict) -> None:  # noqa: D107 - deliberately not go.Figure.__init__
+        self._spec = spec
+
+    @property
+    def spec(self) -> dict:
+        return self._spec
+
+    def to_dict(self) -> dict:
+        out = _copy_tree(self.spec)
+        convert_to_base64(out)
+        return out
+
+    def to_plotly_json(self) -> dict:
+        return self.to_dict()
+
+    def figure(self) -> go.Figure:
+        """The validated plotly Figure of this spec (slow: for tests and notebooks)."""
+        spec = _copy_tree(self.spec)
+        layout = dict(spec.get("layout", {}))
+        template = layout.pop("template", None)
+        fig = go.Figure(data=spec.get("data", []), layout=layout)
+        if template is None:
+            fig.layout.template = None
+        return fig
+
+    def __repr__(self) -> str:
+        return f"PlotlySpec({len(self.spec.get('data', []))} traces)"
+
+
+def _copy_tree(value):
+    """Dicts and lists copied, anything else (arrays, text, numbers) shared: a spec another call may convert."""
+    if isinstance(value, dict):
+        return {k: _copy_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_tree(v) for v in value]
+    return value
+
+
+@functools.lru_cache(maxsize=8)
+def _template_of(name) -> dict | None:
+    return go.Figure().to_dict()["layout"].get("template")
+
+
+def _spec(traces: list[dict], layout: dict) -> PlotlySpec:
+    """A figure of `traces` with `layout`, under plotly's default template (as go.Figure() would put it)."""
+    template = _template_of(pio.templates.default)
+    head = {"template": template} if template is not None else {}
+    return PlotlySpec({"data": traces, "layout": {**head, **layout}})
+
+
+def _layout(title: str, height: int = 420) -> dict:
+    """The layout every chart shares (what update_layout writes for these settings, in its order)."""
+    return {
+        "title": {"font": {"size": 15}, "text": title, "x": 0, "xanchor": "left"},
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+        "legend": {"title": {"text": ""}, "orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0,
+                   "traceorder": "normal", "itemsizing": "constant"},
+        "font": dict(FONT),
+        "hoverlabel": {"align": "left"},
+    }
+
+
+def _height_last(layout: dict) -> dict:
+    """The shared layout with height last (the order plotly writes it in for validated figures)."""
+    height = layout.pop("height")
+    layout["height"] = height
+    return layout
+
+
 # --- Colours that stay the same whatever the filter -------------------------------
 
 def palette(values: list[str], grey: tuple[str, ...] = ("unspecified", "")) -> dict[str, str]:
@@ -34,29 +123,6 @@ def palette(values: list[str], grey: tuple[str, ...] = ("unspecified", "")) -> d
     out = {v: colours[i % len(colours)] for i, v in enumerate(named)}
     out.update({v: UNKNOWN_GREY for v in grey})
     return out
-
-
-def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
-    fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=15)),
-        height=height,
-        margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, title_text="", traceorder="normal",
-                    itemsizing="constant"),
-        font=FONT,
-        hoverlabel=dict(align="left"),
-    )
-    return fig
-
-
-def _unvalidated(traces: list) -> go.Figure:
-    """A figure of scatter traces built without plotly's per-element validation.
-
-    Validating thousands of marker symbols and hover texts costs more than a
-    rerun may take; the builders pass arrays of the right types, and the JSON sent
-    to the browser is the same.
-    """
-    return go.Figure(traces, _validate=False)
 
 
 def _country_names(codes: pd.Series) -> np.ndarray:
@@ -72,77 +138,97 @@ def _text(values: pd.Series) -> np.ndarray:
 # --- 1. Kilograms per year, stacked by drug -------------------------------------------
 
 def kg_per_year(rows: pd.DataFrame, count_once: bool, log: bool, colours: dict[str, str]) -> go.Figure | None:
-    return kg_per_year_figure(data.kg_per_year(rows, count_once), log, colours)
+    spec = kg_per_year_figure(data.kg_per_year(rows, count_once), log, colours)
+    return spec.figure() if spec is not None else None
 
 
-def kg_per_year_figure(table: pd.DataFrame, log: bool, colours: dict[str, str]) -> go.Figure | None:
+def kg_per_year_figure(table: pd.DataFrame, log: bool, colours: dict[str, str]) -> PlotlySpec | None:
     """The figure of a data.kg_per_year() table (one bar per year and drug: never many points)."""
     if table.empty:
         return None
-    fig = go.Figure()
+    traces = []
     order = table.groupby("drug")["kg"].sum().sort_values(ascending=False).index
     for drug in order:
         part = table[table["drug"] == drug]
-        fig.add_trace(go.Bar(
-            x=part["year"].to_numpy(), y=part["kg"].to_numpy(), name=str(drug),
-            marker_color=colours.get(drug, UNKNOWN_GREY),
-            customdata=part["seizures"].to_numpy(),
-            hovertemplate="%{x}: %{y:,.4~f} kg of " + str(drug) + " in %{customdata} seizure(s)<extra></extra>",
-        ))
-    fig.update_layout(barmode="stack")
+        traces.append({
+            "customdata": part["seizures"].to_numpy(),
+            "hovertemplate": "%{x}: %{y:,.4~f} kg of " + str(drug) + " in %{customdata} seizure(s)<extra></extra>",
+            "marker": {"color": colours.get(drug, UNKNOWN_GREY)},
+            "name": str(drug),
+            "x": part["year"].to_numpy(),
+            "y": part["kg"].to_numpy(),
+            "type": "bar",
+        })
     span = int(table["year"].max() - table["year"].min())
-    fig.update_xaxes(title_text=None, dtick=1 if span < 8 else None, tickformat="d")
-    fig.update_yaxes(title_text="Kilograms seized" + (" (log scale)" if log else ""),
-                     type="log" if log else "linear", tickformat=",~g")
-    return _layout(fig, "Kilograms seized per year, by drug")
+    xaxis = {"dtick": 1, "tickformat": "d"} if span < 8 else {"tickformat": "d"}
+    yaxis = {"title": {"text": "Kilograms seized" + (" (log scale)" if log else "")},
+             "type": "log" if log else "linear", "tickformat": ",~g"}
+    layout = {"barmode": "stack", "xaxis": xaxis, "yaxis": yaxis,
+              **_height_last(_layout("Kilograms seized per year, by drug"))}
+    return _spec(traces, layout)
 
 
 # --- 2. Each seizure as a point -----------------------------------------------------
 
 def seizure_points(rows: pd.DataFrame, colours: dict[str, str]) -> go.Figure | None:
-    return seizure_points_figure(data.seizure_points(rows), colours)
+    spec = seizure_points_figure(data.seizure_points(rows), colours)
+    return spec.figure() if spec is not None else None
 
 
-def seizure_points_figure(points: pd.DataFrame, colours: dict[str, str]) -> go.Figure | None:
+def seizure_points_figure(points: pd.DataFrame, colours: dict[str, str]) -> PlotlySpec | None:
     """The figure of data.seizure_points() (or of the capped sample the page passes)."""
     if points.empty:
         return None
     biggest = float(points["quantity_kg"].max())
+    hover = np.stack([_text(points["quantity_reported"]), _text(points["date"]), _text(points["place"]),
+                      _country_names(points["country"]), _text(points["bound"]), _text(points["source"])], axis=-1)
+    symbols = np.array([SYMBOLS[b] for b in points["bound"]], dtype=object)
     traces = []
-    for drug in sorted(points["drug"].unique()):
-        part = points[points["drug"] == drug]
-        traces.append(go.Scatter(
-            x=part[data.WHEN].to_numpy(), y=part["quantity_kg"].to_numpy(), mode="markers", name=str(drug),
-            marker=dict(
-                size=part["quantity_kg"].to_numpy(), sizemode="area", sizemin=6,
-                sizeref=2.0 * biggest / (36.0 ** 2) if biggest > 0 else 1,
-                symbol=[SYMBOLS[b] for b in part["bound"]],
-                color=colours.get(drug, UNKNOWN_GREY), opacity=0.8, line=dict(width=1, color="white"),
-            ),
-            error_y=dict(type="data", symmetric=False, array=part["err_plus"].to_numpy(),
-                         arrayminus=part["err_minus"].to_numpy(), thickness=1.5, width=4),
-            customdata=np.stack([_text(part["quantity_reported"]), _text(part["date"]), _text(part["place"]),
-                                 _country_names(part["country"]), _text(part["bound"]), _text(part["source"])],
-                                axis=-1),
-            hovertemplate=("<b>%{customdata[2]} %{customdata[3]}</b>, %{customdata[1]}<br>"
-                           "%{y:,.4~f} kg (reported: %{customdata[0]}; %{customdata[4]})<br>"
-                           "%{customdata[5]}<extra>" + str(drug) + "</extra>"),
-            _validate=False,
-        ))
-    fig = _unvalidated(traces)
-    fig.update_xaxes(title_text=None)
-    fig.update_yaxes(title_text="Kilograms (log scale)", type="log", tickformat=",~g")
-    return _layout(fig, "Each seizure: kilograms and reported range")
+    for drug, at in sorted(_groups(points["drug"]).items()):
+        part = points.iloc[at]
+        traces.append({
+            "customdata": hover[at],
+            "error_y": {"type": "data", "symmetric": False, "array": part["err_plus"].to_numpy(),
+                        "arrayminus": part["err_minus"].to_numpy(), "thickness": 1.5, "width": 4},
+            "hovertemplate": ("<b>%{customdata[2]} %{customdata[3]}</b>, %{customdata[1]}<br>"
+                              "%{y:,.4~f} kg (reported: %{customdata[0]}; %{customdata[4]})<br>"
+                              "%{customdata[5]}<extra>" + str(drug) + "</extra>"),
+            "marker": {
+                "size": part["quantity_kg"].to_numpy(), "sizemode": "area", "sizemin": 6,
+                "sizeref": 2.0 * biggest / (36.0 ** 2) if biggest > 0 else 1,
+                "symbol": symbols[at].tolist(),
+                "color": colours.get(drug, UNKNOWN_GREY), "opacity": 0.8, "line": {"width": 1, "color": "white"},
+            },
+            "mode": "markers",
+            "name": str(drug),
+            "x": part[data.WHEN].to_numpy(),
+            "y": part["quantity_kg"].to_numpy(),
+            "type": "scatter",
+        })
+    layout = {"yaxis": {"title": {"text": "Kilograms (log scale)"}, "type": "log", "tickformat": ",~g"},
+              **_layout("Each seizure: kilograms and reported range")}
+    return _spec(traces, layout)
+
+
+def _groups(values: pd.Series) -> dict:
+    """Positions (in order) of each distinct value (as groupby(...).indices, missing values left out)."""
+    codes, uniques = pd.factorize(values)
+    if not len(uniques):
+        return {}
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return {uniques[i]: order[bounds[i]:bounds[i + 1]] for i in range(len(uniques))}
 
 
 # --- 3. Prices per kilogram -----------------------------------------------------------
 
 def prices(rows: pd.DataFrame, constant: bool, base_year: int | None, colours: dict[str, str]) -> go.Figure | None:
-    return prices_figure(data.price_points(rows, constant), constant, base_year, colours)
+    spec = prices_figure(data.price_points(rows, constant), constant, base_year, colours)
+    return spec.figure() if spec is not None else None
 
 
 def prices_figure(points: pd.DataFrame, constant: bool, base_year: int | None,
-                  colours: dict[str, str]) -> go.Figure | None:
+                  colours: dict[str, str]) -> PlotlySpec | None:
     """The figure of data.price_points() (or of the capped sample the page passes)."""
     if points.empty:
         return None
@@ -151,64 +237,72 @@ def prices_figure(points: pd.DataFrame, constant: bool, base_year: int | None,
                       _text(points["drug"]), _text(points["source"])], axis=-1)
     traces = []
     groups = points.groupby(["country", "price_type"], sort=True).indices
+    when, usd = points["when"].to_numpy(), points["usd_per_kg"].to_numpy()
+    err_plus, err_minus = points["err_plus"].to_numpy(), points["err_minus"].to_numpy()
     for (country, kind), at in sorted(groups.items(), key=lambda item: item[0]):
-        part = points.iloc[at]
-        traces.append(go.Scatter(
-            x=part["when"].to_numpy(), y=part["usd_per_kg"].to_numpy(), mode="markers",
-            name=f"{data.country_name(country)} · {kind}", legendgroup=str(country),
-            marker=dict(symbol=PRICE_SYMBOLS[kind], size=12, color=colours.get(country, UNKNOWN_GREY),
-                        line=dict(width=2, color=colours.get(country, UNKNOWN_GREY))),
-            error_y=dict(type="data", symmetric=False, array=part["err_plus"].to_numpy(),
-                         arrayminus=part["err_minus"].to_numpy(), thickness=1.5, width=5),
-            customdata=hover[at],
-            hovertemplate=("<b>%{customdata[3]}</b>, %{customdata[2]}<br>"
-                           "$%{y:,.0f} per kg (" + dollars + ")<br>"
-                           "reported: %{customdata[0]} %{customdata[1]}<br>%{customdata[4]}"
-                           "<extra>" + kind + "</extra>"),
-            _validate=False,
-        ))
-    fig = _unvalidated(traces)
-    fig.update_xaxes(title_text=None)
-    fig.update_yaxes(title_text="US$ per kg (log scale)", type="log", tickformat="$,~s")
-    return _layout(fig, f"Prices per kilogram ({dollars})")
+        colour = colours.get(country, UNKNOWN_GREY)
+        traces.append({
+            "customdata": hover[at],
+            "error_y": {"type": "data", "symmetric": False, "array": err_plus[at], "arrayminus": err_minus[at],
+                        "thickness": 1.5, "width": 5},
+            "hovertemplate": ("<b>%{customdata[3]}</b>, %{customdata[2]}<br>"
+                              "$%{y:,.0f} per kg (" + dollars + ")<br>"
+                              "reported: %{customdata[0]} %{customdata[1]}<br>%{customdata[4]}"
+                              "<extra>" + kind + "</extra>"),
+            "legendgroup": str(country),
+            "marker": {"symbol": PRICE_SYMBOLS[kind], "size": 12, "color": colour,
+                       "line": {"width": 2, "color": colour}},
+            "mode": "markers",
+            "name": f"{data.country_name(country)} · {kind}",
+            "x": when[at],
+            "y": usd[at],
+            "type": "scatter",
+        })
+    layout = {"yaxis": {"title": {"text": "US$ per kg (log scale)"}, "type": "log", "tickformat": "$,~s"},
+              **_layout(f"Prices per kilogram ({dollars})")}
+    return _spec(traces, layout)
 
 
 # --- 4. Map -------------------------------------------------------------------------
 
 def seizure_map(rows: pd.DataFrame, count_once: bool, colours: dict[str, str]) -> go.Figure | None:
-    return map_figure(data.map_points(rows, count_once), colours)
+    spec = map_figure(data.map_points(rows, count_once), colours)
+    return spec.figure() if spec is not None else None
 
 
-def map_figure(points: pd.DataFrame, colours: dict[str, str]) -> go.Figure | None:
+def map_figure(points: pd.DataFrame, colours: dict[str, str]) -> PlotlySpec | None:
     """The figure of data.map_points(): one circle per place and drug."""
     if points.empty:
         return None
     biggest = float(points["kg"].max())
-    fig = go.Figure()
+    traces = []
     for drug in sorted(points["drug"].unique()):
         part = points[points["drug"] == drug]
         weighed = part["with_kg"] > 0
         colour = colours.get(drug, UNKNOWN_GREY)
         kg_text = np.where(weighed, [fmt.kg(v) for v in part["kg"]], "amount not stated")
-        fig.add_trace(go.Scattergeo(
-            lat=part["lat"].to_numpy(), lon=part["lon"].to_numpy(), name=str(drug), mode="markers",
-            marker=dict(
-                size=np.where(weighed, part["kg"].to_numpy(), 0.0), sizemode="area", sizemin=7,
-                sizeref=2.0 * biggest / (40.0 ** 2) if biggest > 0 else 1,
-                symbol=np.where(weighed, "circle", "circle-open").tolist(),
-                color=colour, opacity=0.75, line=dict(width=1.5, color=colour),
-            ),
-            customdata=np.stack([_text(part["label"]), kg_text, part["seizures"].to_numpy(),
-                                 _text(part["location_precision"])], axis=-1),
-            hovertemplate=("<b>%{customdata[0]}</b><br>%{customdata[1]} in %{customdata[2]} seizure(s)<br>"
-                           "position: %{customdata[3]}<extra>" + str(drug) + "</extra>"),
-        ))
-    fig.update_geos(
-        projection_type="natural earth", showcountries=True, countrycolor="#b5b5b5", countrywidth=0.5,
-        showland=True, landcolor="#f2f2ee", showocean=True, oceancolor="#eaf2f8", showlakes=False,
-        coastlinecolor="#9a9a9a", showframe=False, resolution=110,
-    )
-    return _layout(fig, "Where seizures were reported", height=460)
+        traces.append({
+            "customdata": np.stack([_text(part["label"]), kg_text, part["seizures"].to_numpy(),
+                                    _text(part["location_precision"])], axis=-1),
+            "hovertemplate": ("<b>%{customdata[0]}</b><br>%{customdata[1]} in %{customdata[2]} seizure(s)<br>"
+                              "position: %{customdata[3]}<extra>" + str(drug) + "</extra>"),
+            "lat": part["lat"].to_numpy(),
+            "lon": part["lon"].to_numpy(),
+            "marker": {
+                "color": colour, "line": {"color": colour, "width": 1.5}, "opacity": 0.75,
+                "size": np.where(weighed, part["kg"].to_numpy(), 0.0), "sizemin": 7, "sizemode": "area",
+                "sizeref": 2.0 * biggest / (40.0 ** 2) if biggest > 0 else 1,
+                "symbol": np.where(weighed, "circle", "circle-open").tolist(),
+            },
+            "mode": "markers",
+            "name": str(drug),
+            "type": "scattergeo",
+        })
+    geo = {"projection": {"type": "natural earth"}, "showcountries": True, "countrycolor": "#b5b5b5",
+           "countrywidth": 0.5, "showland": True, "landcolor": "#f2f2ee", "showocean": True,
+           "oceancolor": "#eaf2f8", "showlakes": False, "coastlinecolor": "#9a9a9a", "showframe": False,
+           "resolution": 110}
+    return _spec(traces, {"geo": geo, **_height_last(_layout("Where seizures were reported", height=460))})
 
 
 @functools.lru_cache(maxsize=1)
@@ -232,44 +326,59 @@ CONFIG = {"displaylogo": False}
 # --- 5. Our conversion against the source's own dollar figure ---------------------------
 
 def usd_check(rows: pd.DataFrame, tolerance_pct: float | None) -> go.Figure | None:
-    return usd_check_figure(data.usd_checks(rows), tolerance_pct)
+    spec = usd_check_figure(data.usd_checks(rows), tolerance_pct)
+    return spec.figure() if spec is not None else None
 
 
-def usd_check_figure(checked: pd.DataFrame, tolerance_pct: float | None) -> go.Figure | None:
+def _tolerance(tolerance_pct: float | None) -> tuple[list, list]:
+    """The shaded band of the tolerance and its label (what add_vrect writes), or nothing."""
+    if not tolerance_pct:
+        return [], []
+    band = {"fillcolor": "#2ca02c", "line": {"width": 0}, "opacity": 0.08, "type": "rect", "x0": -tolerance_pct,
+            "x1": tolerance_pct, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain"}
+    label = {"showarrow": False, "text": f"±{tolerance_pct:g}% tolerance", "x": -tolerance_pct, "xanchor": "left",
+             "xref": "x", "y": 1, "yanchor": "top", "yref": "y domain"}
+    return [band], [label]
+
+
+def usd_check_figure(checked: pd.DataFrame, tolerance_pct: float | None) -> PlotlySpec | None:
     """One row per checked figure (data.usd_checks()); a histogram when given only a `pct` column."""
     if checked.empty:
         return None
     if "label" not in checked.columns:
         return usd_check_histogram(checked["pct"].to_numpy(dtype=float), tolerance_pct)
-    fig = go.Figure()
-    if tolerance_pct:
-        fig.add_vrect(x0=-tolerance_pct, x1=tolerance_pct, fillcolor="#2ca02c", opacity=0.08, line_width=0,
-                      annotation_text=f"±{tolerance_pct:g}% tolerance", annotation_position="top left")
-    fig.add_vline(x=0, line_color="#777", line_width=1)
+    shapes, annotations = _tolerance(tolerance_pct)
+    shapes.append({"line": {"color": "#777", "width": 1}, "type": "line", "x0": 0, "x1": 0, "xref": "x",
+                   "y0": 0, "y1": 1, "yref": "y domain"})
     stated = np.where(checked["usd_stated_amount"].notna(),
                       ["$" + fmt.number(v) for v in checked["usd_stated_amount"]], "–")
     rate = np.where(checked["stated_lcu_per_usd"].notna(),
                     [fmt.number(v, 2) for v in checked["stated_lcu_per_usd"]], "–")
-    fig.add_trace(go.Scatter(
-        x=checked["usd_check_pct"].to_numpy(), y=_text(checked["label"]), mode="markers",
-        marker=dict(size=12, color=np.where(checked["usd_check_pct"].abs() <= (tolerance_pct or np.inf),
-                                            "#1f77b4", "#d62728").tolist()),
-        customdata=np.stack([["$" + fmt.number(v) for v in checked["value_usd"]], stated, rate,
-                             _text(checked["basis"])], axis=-1),
-        hovertemplate=("<b>%{y}</b><br>ours: %{customdata[0]}<br>source: %{customdata[1]} "
-                       "(rate %{customdata[2]} per US$)<br>difference: %{x:+.2f}% against the %{customdata[3]}"
-                       "<extra></extra>"),
-        showlegend=False,
-    ))
+    trace = {
+        "customdata": np.stack([["$" + fmt.number(v) for v in checked["value_usd"]], stated, rate,
+                                _text(checked["basis"])], axis=-1),
+        "hovertemplate": ("<b>%{y}</b><br>ours: %{customdata[0]}<br>source: %{customdata[1]} "
+                          "(rate %{customdata[2]} per US$)<br>difference: %{x:+.2f}% against the %{customdata[3]}"
+                          "<extra></extra>"),
+        "marker": {"color": np.where(checked["usd_check_pct"].abs() <= (tolerance_pct or np.inf),
+                                     "#1f77b4", "#d62728").tolist(), "size": 12},
+        "mode": "markers",
+        "showlegend": False,
+        "x": checked["usd_check_pct"].to_numpy(),
+        "y": _text(checked["label"]),
+        "type": "scatter",
+    }
     widest = float(max(checked["usd_check_pct"].abs().max(), tolerance_pct or 0)) * 1.3 or 1.0
-    fig.update_xaxes(title_text="Our US$ figure minus the source's, in % of the source's", range=[-widest, widest],
-                     ticksuffix="%", zeroline=False)
-    fig.update_yaxes(title_text="", automargin=True)
-    return _layout(fig, "Our dollar conversion against the source's own figure",
-                   height=max(260, 90 + 40 * len(checked)))
+    layout = {"shapes": shapes, **({"annotations": annotations} if annotations else {}),
+              "xaxis": {"title": {"text": "Our US$ figure minus the source's, in % of the source's"},
+                        "range": [-widest, widest], "ticksuffix": "%", "zeroline": False},
+              "yaxis": {"title": {"text": ""}, "automargin": True},
+              **_height_last(_layout("Our dollar conversion against the source's own figure",
+                                     height=max(260, 90 + 40 * len(checked))))}
+    return _spec([trace], layout)
 
 
-def usd_check_histogram(pct: np.ndarray, tolerance_pct: float | None) -> go.Figure:
+def usd_check_histogram(pct: np.ndarray, tolerance_pct: float | None) -> PlotlySpec:
     """How many checked figures fall in each band of difference (for selections with many of them).
 
     At most data.USD_CHECK_BINS bars; the outermost bars collect everything beyond the axis.
@@ -279,18 +388,20 @@ def usd_check_histogram(pct: np.ndarray, tolerance_pct: float | None) -> go.Figu
     counts, _ = np.histogram(np.clip(pct, -widest, widest), bins=edges)
     centres = (edges[:-1] + edges[1:]) / 2
     inside = np.abs(centres) <= (tolerance_pct or np.inf)
-    fig = go.Figure()
-    if tolerance_pct:
-        fig.add_vrect(x0=-tolerance_pct, x1=tolerance_pct, fillcolor="#2ca02c", opacity=0.08, line_width=0,
-                      annotation_text=f"±{tolerance_pct:g}% tolerance", annotation_position="top left")
-    fig.add_trace(go.Bar(
-        x=centres, y=counts, width=edges[1] - edges[0],
-        marker_color=np.where(inside, "#1f77b4", "#d62728").tolist(),
-        customdata=np.stack([edges[:-1], edges[1:]], axis=-1),
-        hovertemplate="%{customdata[0]:+.1f}% to %{customdata[1]:+.1f}%: %{y:,} figure(s)<extra></extra>",
-        showlegend=False,
-    ))
-    fig.update_xaxes(title_text="Our US$ figure minus the source's, in % of the source's", range=[-widest, widest],
-                     ticksuffix="%", zeroline=False)
-    fig.update_yaxes(title_text="Figures checked", tickformat=",d")
-    return _layout(fig, "Our dollar conversion against the source's own figure", height=360)
+    shapes, annotations = _tolerance(tolerance_pct)
+    trace = {
+        "customdata": np.stack([edges[:-1], edges[1:]], axis=-1),
+        "hovertemplate": "%{customdata[0]:+.1f}% to %{customdata[1]:+.1f}%: %{y:,} figure(s)<extra></extra>",
+        "marker": {"color": np.where(inside, "#1f77b4", "#d62728").tolist()},
+        "showlegend": False,
+        "width": float(edges[1] - edges[0]),
+        "x": centres,
+        "y": counts,
+        "type": "bar",
+    }
+    layout = {**({"shapes": shapes, "annotations": annotations} if shapes else {}),
+              "xaxis": {"title": {"text": "Our US$ figure minus the source's, in % of the source's"},
+                        "range": [-widest, widest], "ticksuffix": "%", "zeroline": False},
+              "yaxis": {"title": {"text": "Figures checked"}, "tickformat": ",d"},
+              **_height_last(_layout("Our dollar conversion against the source's own figure", height=360))}
+    return _spec([trace], layout)
