@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
-from _plotly_utils.utils import convert_to_base64
+from _plotly_utils.basevalidators import is_homogeneous_array
+from _plotly_utils.utils import is_skipped_key, to_typed_array_spec
 from plotly.colors import qualitative
 
 from app import data
@@ -52,9 +53,7 @@ class PlotlySpec(go.Figure):
         return self._spec
 
     def to_dict(self) -> dict:
-        out = _copy_tree(self.spec)
-        convert_to_base64(out)
-        return out
+        return _with_typed_arrays(self.spec)
 
     def to_plotly_json(self) -> dict:
         return self.to_dict()
@@ -71,6 +70,59 @@ class PlotlySpec(go.Figure):
 
     def __repr__(self) -> str:
         return f"PlotlySpec({len(self.spec.get('data', []))} traces)"
+
+
+def _with_typed_arrays(value):
+    """A copy of a spec with numpy arrays as plotly's typed arrays: what convert_to_base64 makes of it.
+
+    Plain numeric arrays are encoded here (as plotly's to_typed_array_spec does, without
+    its per-array conversions); anything else goes through plotly's own functions.
+    """
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if is_skipped_key(key):
+                out[key] = item
+            elif isinstance(item, np.ndarray):
+                out[key] = _typed_array(item)
+            elif isinstance(item, (dict, list, tuple)):
+                out[key] = _with_typed_arrays(item)
+            elif isinstance(item, (str, int, float, bool)) or item is None or not is_homogeneous_array(item):
+                out[key] = item
+            else:
+                out[key] = to_typed_array_spec(item)
+        return out
+    if isinstance(value, (list, tuple)):
+        return type(value)(_with_typed_arrays(item) for item in value)
+    return value
+
+
+_SHORT_TYPES = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
+                "float32": "f4", "float64": "f8"}
+
+
+def _typed_array(array: np.ndarray):
+    """plotly's to_typed_array_spec() for a numpy array: {"dtype", "bdata"(, "shape")} for numbers."""
+    if array.dtype.kind not in "iuf" or not array.size:
+        return to_typed_array_spec(array)
+    array = np.ascontiguousarray(array)
+    if array.dtype == np.int64 or array.dtype == np.uint64:  # plotly.js has no 64-bit integers
+        low, high = int(array.min()), int(array.max())
+        signed = array.dtype == np.int64
+        for small in ((np.int8, np.int16, np.int32) if signed else (np.uint8, np.uint16, np.uint32)):
+            info = np.iinfo(small)
+            if info.min <= low and high <= info.max:
+                array = array.astype(small)
+                break
+        else:
+            return to_typed_array_spec(array)
+    short = _SHORT_TYPES.get(str(array.dtype))
+    if short is None:
+        return to_typed_array_spec(array)
+    out = {"dtype": short, "bdata": base64.b64encode(array).decode("ascii")}
+    if array.ndim > 1:
+        out["shape"] = str(array.shape)[1:-1]
+    return out
 
 
 def _copy_tree(value):

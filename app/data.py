@@ -289,18 +289,19 @@ def _frame_of(table, columns: list[str]) -> pd.DataFrame:
     """
     import pyarrow as pa
 
-    out = {}
-    for name in columns:
+    def convert(name: str):
         values = table.column(name)
         kind = _TYPES[name]
         if kind == "string":
-            out[name] = pd.Series(pd.arrays.ArrowStringArray(values), copy=False)
-        elif kind == "boolean":
-            out[name] = values.fill_null(False).to_numpy().astype(bool)
-        elif kind == "integer":
-            out[name] = values.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-        else:
-            out[name] = values.to_numpy()
+            return pd.Series(pd.arrays.ArrowStringArray(values), copy=False)
+        if kind == "boolean":
+            return values.fill_null(False).to_numpy().astype(bool)
+        if kind == "integer":
+            return values.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+        return values.to_numpy()  # NaN where empty: a copy, made outside the GIL
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # numbers are copied two columns at a time
+        out = dict(zip(columns, pool.map(convert, columns)))
     frame = pd.DataFrame(out, index=pd.RangeIndex(table.num_rows), copy=False)
     if "date" in columns:
         frame[WHEN] = event_timestamps(frame["date"])
@@ -728,7 +729,7 @@ class Prepared:
     seizure: np.ndarray  # kind == 'seizure'
     price: np.ndarray  # kind == 'price'
     currencies: tuple[str, ...]
-    cache: dict = field(default_factory=dict)  # lazily computed helpers (document ranks)
+    cache: dict = field(default_factory=dict)  # lazily computed helpers (masks per selection, document ranks)
 
 
 def prepare(frame: pd.DataFrame) -> Prepared:
@@ -749,10 +750,7 @@ def prepare(frame: pd.DataFrame) -> Prepared:
         incident, part_code = incident_job.result()
     coded = {name: Coded(np.asarray(codes, dtype=np.int64), pd.Index(uniques))
              for name, (codes, uniques) in factorized.items()}
-    place_key = np.zeros(n, dtype=np.int64)
-    for col in ("lat", "lon", "place", "country", "location_precision"):
-        codes, uniques = factorized[col]
-        place_key, _ = pd.factorize(place_key * (len(uniques) + 1) + codes)
+    place_key = _combined_codes([factorized[col] for col in ("lat", "lon", "place", "country", "location_precision")])
     kind = coded["kind"]
     return Prepared(
         n=n,
@@ -761,13 +759,26 @@ def prepare(frame: pd.DataFrame) -> Prepared:
         representative=np.asarray(frame["is_representative"], dtype=bool),
         kind=kind, drug=coded["drug"], country=coded["country"],
         link=coded["nk_link"], incident=incident, source=coded["source_id"],
-        place=Coded(np.asarray(place_key, dtype=np.int64), pd.Index([])),
+        place=Coded(place_key, pd.Index([])),
         totals=totals, part_code=part_code, part_owner=np.asarray(owner, dtype=np.int64),
         sample_key=np.random.default_rng(SAMPLE_SEED).random(n),
         seizure=kind.eq("seizure"),
         price=kind.eq("price"),
         currencies=tuple(c for c in coded["currency"].values if isinstance(c, str)),
     )
+
+
+def _combined_codes(factorized: list[tuple[np.ndarray, pd.Index]]) -> np.ndarray:
+    """One code per distinct combination of the factorized columns, in order of first appearance."""
+    sizes = [len(uniques) + 1 for _, uniques in factorized]
+    key = np.zeros(len(factorized[0][0]), dtype=np.int64)
+    if float(np.prod(sizes, dtype=np.float64)) < 2.0**62:  # one key for the whole combination
+        for (codes, _), size in zip(factorized, sizes):
+            key = key * size + codes
+        return np.asarray(pd.factorize(key)[0], dtype=np.int64)
+    for (codes, _), size in zip(factorized, sizes):  # too many combinations for one int64: one column at a time
+        key, _ = pd.factorize(key * size + codes)
+    return np.asarray(key, dtype=np.int64)
 
 
 def _incidents_and_parts(ids: pd.Series, parts: list[str]) -> tuple[Coded, np.ndarray]:
@@ -783,7 +794,34 @@ def _incidents_and_parts(ids: pd.Series, parts: list[str]) -> tuple[Coded, np.nd
 
 
 def filter_mask(prep: Prepared, filters: Filters) -> np.ndarray:
-    """apply_filters as a boolean mask over the prepared rows."""
+    """apply_filters as a boolean mask over the prepared rows.
+
+    The same read-only array for the same selection (the view, the price chart and
+    the incident picker of one rerun share it, and what is memoised per mask).
+    """
+    masks = prep.cache.setdefault("masks", {})
+    mask = masks.get(filters)
+    if mask is None:
+        mask = _filter_mask(prep, filters)
+        mask.flags.writeable = False
+        while len(masks) >= 8:
+            masks.pop(next(iter(masks)), None)
+        masks[filters] = mask
+    return mask
+
+
+def _positions(prep: Prepared, mask: np.ndarray) -> np.ndarray:
+    """np.flatnonzero(mask), computed once per mask (read-only)."""
+    memo = prep.cache.get("positions")
+    if memo is not None and memo[0] is mask:
+        return memo[1]
+    positions = np.flatnonzero(mask)
+    positions.flags.writeable = False
+    prep.cache["positions"] = (mask, positions)
+    return positions
+
+
+def _filter_mask(prep: Prepared, filters: Filters) -> np.ndarray:
     keep = np.ones(prep.n, dtype=bool)
     year = prep.year
     if filters.years is not None:
@@ -841,67 +879,96 @@ SOURCE_COLUMNS = ["source_id", "source_outlet", "source_title", "source_date", "
                   "source_type"]
 
 
-def _take(frame: pd.DataFrame, positions: np.ndarray, columns: list[str], cache: dict | None = None) -> pd.DataFrame:
+def _take(frame: pd.DataFrame, positions: np.ndarray, columns: list[str]) -> pd.DataFrame:
     """Rows at `positions` (original labels kept), only `columns`.
 
-    Text columns read by pyarrow come in chunks; taking a few rows through pandas
-    joins the chunks of the whole column first (milliseconds per column on a
-    million rows), so they are taken chunk by chunk here.
+    Text columns read by pyarrow come in chunks (one per block of the file); taking
+    a few rows through pandas joins the chunks of the whole column first
+    (milliseconds per column on a million rows), so they are taken chunk by chunk
+    here, all text columns of a chunk in one call.
     """
     positions = np.asarray(positions, dtype=np.int64)
     index = frame.index[positions]
-    starts = cache.setdefault("chunk_starts", {}) if cache is not None else {}
-    return pd.DataFrame({c: _take_column(frame[c], positions, index, starts) for c in columns}, index=index)
+    texts = {c: _chunks_of(frame[c]) for c in columns}
+    texts = {c: chunked for c, chunked in texts.items() if chunked is not None}
+    taken = _take_chunked(texts, positions) if texts and len(positions) else {}
+    out = {}
+    for c in columns:
+        if c in taken:
+            out[c] = pd.Series(pd.arrays.ArrowStringArray(taken[c]), index=index, name=c)
+        else:
+            out[c] = pd.Series(frame[c].array.take(positions), index=index, name=c)
+    return pd.DataFrame(out, index=index)
 
 
-def _take_column(column: pd.Series, positions: np.ndarray, index: pd.Index, known: dict) -> pd.Series:
+def _chunks_of(column: pd.Series):
+    """The pyarrow ChunkedArray behind a text column read in several chunks, else None."""
     array = column.array
     if not isinstance(array, pd.arrays.ArrowStringArray):
-        return pd.Series(array.take(positions), index=index, name=column.name)
+        return None
+    chunked = array.__arrow_array__()
+    return chunked if getattr(chunked, "num_chunks", 0) > 1 else None
+
+
+def _take_chunked(columns: dict, positions: np.ndarray) -> dict:
+    """Elements at `positions` of chunked columns; columns chunked alike are taken together."""
     import pyarrow as pa
 
-    chunked = array.__arrow_array__()
-    if not isinstance(chunked, pa.ChunkedArray) or chunked.num_chunks < 2 or not len(positions):
-        return pd.Series(array.take(positions), index=index, name=column.name)
+    layouts: dict[tuple, list[str]] = {}
+    for name, chunked in columns.items():
+        layouts.setdefault(tuple(len(c) for c in chunked.chunks), []).append(name)
     order = np.argsort(positions, kind="stable")
     ordered = positions[order]
-    starts = known.get(column.name)
-    if starts is None or len(starts) != chunked.num_chunks + 1:
-        starts = known[column.name] = np.cumsum([0] + [len(c) for c in chunked.chunks])
-    which = np.searchsorted(starts, ordered, side="right") - 1
-    bounds = np.searchsorted(which, np.arange(chunked.num_chunks + 1))
-    pieces = [chunked.chunk(k).take(pa.array(ordered[bounds[k]:bounds[k + 1]] - starts[k]))
-              for k in range(chunked.num_chunks) if bounds[k + 1] > bounds[k]]
-    taken = pa.concat_arrays(pieces)
+    inverse = None
     if not np.array_equal(order, np.arange(len(order))):
         inverse = np.empty_like(order)
         inverse[order] = np.arange(len(order))
-        taken = taken.take(pa.array(inverse))
-    return pd.Series(pd.arrays.ArrowStringArray(taken), index=index, name=column.name)
+    out = {}
+    for lengths, names in layouts.items():
+        starts = np.cumsum((0,) + lengths)
+        which = np.searchsorted(starts, ordered, side="right") - 1
+        bounds = np.searchsorted(which, np.arange(len(lengths) + 1))
+        pieces = []
+        for k in range(len(lengths)):
+            if bounds[k + 1] > bounds[k]:
+                batch = pa.RecordBatch.from_arrays([columns[n].chunk(k) for n in names], names=names)
+                pieces.append(batch.take(pa.array(ordered[bounds[k]:bounds[k + 1]] - starts[k])))
+        taken = pa.concat_batches(pieces)
+        if inverse is not None:
+            taken = taken.take(pa.array(inverse))
+        out.update({n: taken.column(i) for i, n in enumerate(names)})
+    return out
 
 
 def _num(frame: pd.DataFrame, column: str) -> np.ndarray:
     return frame[column].to_numpy(dtype="float64", na_value=np.nan)
 
 
+def _known(prep: Prepared, column: str, values: np.ndarray, kind: str) -> np.ndarray:
+    """Rows of a kind ('seizure' or 'price') whose `column` (`values`) is known: computed once per file."""
+    key = ("known", column, kind)
+    known = prep.cache.get(key)
+    if known is None:
+        known = prep.cache[key] = getattr(prep, kind) & ~np.isnan(values)
+    return known
+
+
 def headline_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count_once: bool) -> Headline:
     """headline() of the masked rows."""
     summed = summable_mask(prep, mask, count_once)
-    seizures = summed & prep.seizure
-    kg = _num(frame, "quantity_kg")
-    with_kg = seizures & ~np.isnan(kg)
-    by_drug = np.bincount(prep.drug.codes[with_kg], weights=kg[with_kg], minlength=len(prep.drug.values))
-    has = np.bincount(prep.drug.codes[with_kg], minlength=len(prep.drug.values)) > 0
+    kg, value, price = (_num(frame, c) for c in ("quantity_kg", "value_usd_const", "price_usd_per_kg_const"))
+    with_kg = summed & _known(prep, "quantity_kg", kg, "seizure")
+    kg_taken, drugs = kg[with_kg], prep.drug.codes[with_kg]
+    by_drug = np.bincount(drugs, weights=kg_taken, minlength=len(prep.drug.values))
+    has = np.bincount(drugs, minlength=len(prep.drug.values)) > 0
     order = sorted(np.flatnonzero(has), key=lambda i: -by_drug[i])
-    value = _num(frame, "value_usd_const")
-    with_value = seizures & ~np.isnan(value)
-    price = _num(frame, "price_usd_per_kg_const")
-    prices = price[mask & prep.price & ~np.isnan(price)]
+    with_value = summed & _known(prep, "value_usd_const", value, "seizure")
+    prices = price[mask & _known(prep, "price_usd_per_kg_const", price, "price")]
     reports, kept = int(mask.sum()), int(summed.sum())
     return Headline(
         incidents=int(np.count_nonzero(np.bincount(prep.incident.codes[summed], minlength=1))),
         reports=reports,
-        kg=float(kg[with_kg].sum()),
+        kg=float(kg_taken.sum()),
         kg_by_drug={str(prep.drug.values[i]): float(by_drug[i]) for i in order},
         seizures_with_kg=int(with_kg.sum()),
         value_const_usd=float(value[with_value].sum()),
@@ -915,7 +982,7 @@ def headline_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count_o
 def kg_per_year_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count_once: bool) -> pd.DataFrame:
     """kg_per_year() of the masked rows (bincount over year and drug)."""
     kg = _num(frame, "quantity_kg")
-    keep = summable_mask(prep, mask, count_once) & prep.seizure & ~np.isnan(kg) & ~np.isnan(prep.year)
+    keep = summable_mask(prep, mask, count_once) & _known(prep, "quantity_kg", kg, "seizure") & ~np.isnan(prep.year)
     if not keep.any():
         return pd.DataFrame({"year": pd.Series(dtype=int), "drug": pd.Series(dtype="string"),
                              "kg": pd.Series(dtype=float), "seizures": pd.Series(dtype=int)})
@@ -971,9 +1038,9 @@ class Shown:
 
 def seizure_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray) -> Shown:
     kg = _num(frame, "quantity_kg")
-    candidates = np.flatnonzero(mask & prep.seizure & ~np.isnan(kg) & prep.dated)
+    candidates = np.flatnonzero(mask & _known(prep, "quantity_kg", kg, "seizure") & prep.dated)
     chosen = sample_positions(prep, candidates, MAX_POINTS, kg[candidates], TOP_BY_KG)
-    points = seizure_points(_take(frame, chosen, SEIZURE_POINT_COLUMNS, prep.cache))
+    points = seizure_points(_take(frame, chosen, SEIZURE_POINT_COLUMNS))
     how = ""
     if len(chosen) < len(candidates):
         how = (f"Showing {len(chosen):,} of {len(candidates):,} seizures: the {TOP_BY_KG:,} largest and a fixed "
@@ -985,10 +1052,10 @@ def price_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, con
     suffix = "_const" if constant else ""
     price, implied = _num(frame, "price_usd_per_kg" + suffix), _num(frame, "implied_usd_per_kg" + suffix)
     dated = mask & prep.dated
-    candidates = np.flatnonzero((dated & prep.price & ~np.isnan(price))
-                                | (dated & prep.seizure & ~np.isnan(implied)))
+    candidates = np.flatnonzero(dated & (_known(prep, "price_usd_per_kg" + suffix, price, "price")
+                                         | _known(prep, "implied_usd_per_kg" + suffix, implied, "seizure")))
     chosen = sample_positions(prep, candidates, MAX_POINTS)
-    points = price_points(_take(frame, chosen, PRICE_POINT_COLUMNS, prep.cache), constant)
+    points = price_points(_take(frame, chosen, PRICE_POINT_COLUMNS), constant)
     how = ""
     if len(chosen) < len(candidates):
         how = (f"Showing a fixed random sample of {len(chosen):,} of {len(candidates):,} prices (the same on every "
@@ -1026,8 +1093,7 @@ def map_points_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray, count
         order = order[:MAX_PLACES]
         how = (f"Showing the {MAX_PLACES:,} places (by drug) with the most kilograms of {total:,}; "
                "the headline and the download count them all.")
-    sample = _take(frame, positions[first[order]], ["lat", "lon", "place", "country", "drug", "location_precision"],
-                   prep.cache)
+    sample = _take(frame, positions[first[order]], ["lat", "lon", "place", "country", "drug", "location_precision"])
     place = sample["place"].fillna("")
     grouped = pd.DataFrame({
         "lat": sample["lat"].to_numpy(), "lon": sample["lon"].to_numpy(),
@@ -1064,17 +1130,17 @@ def usd_checks_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray) -> Sh
 def source_count_and_head(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray,
                           limit: int = SOURCES_SHOWN) -> tuple[int, pd.DataFrame]:
     """How many documents the masked rows cite, and the first `limit` of them as sources() lists them."""
-    positions = np.flatnonzero(mask)
+    positions = _positions(prep, mask)
     codes = prep.source.codes[positions]
     first = np.full(len(prep.source.values), -1, dtype=np.int64)
     first[codes[::-1]] = positions[::-1]  # the last write wins: the first position of each document
     firsts = np.sort(first[first >= 0])
     if len(firsts) <= limit:
-        return len(firsts), sources(_take(frame, firsts, SOURCE_COLUMNS, prep.cache))
+        return len(firsts), sources(_take(frame, firsts, SOURCE_COLUMNS))
     ranks = _document_ranks(frame, prep)
     key = ranks[prep.source.codes[firsts]].astype(np.float64) * (prep.n + 1) + firsts
     chosen = np.sort(firsts[_smallest(key, limit)])
-    return len(firsts), sources(_take(frame, chosen, SOURCE_COLUMNS, prep.cache)).head(limit)
+    return len(firsts), sources(_take(frame, chosen, SOURCE_COLUMNS)).head(limit)
 
 
 def _document_ranks(frame: pd.DataFrame, prep: Prepared) -> np.ndarray:
@@ -1144,7 +1210,7 @@ def view(path: str, mtime_ns: int, filters: Filters) -> View:
         seizure_points=seizure_points_fast(frame, prep, mask),
         map=map_points_fast(frame, prep, mask, filters.count_once),
         usd_check=usd_checks_fast(frame, prep, mask),
-        table=table_view(_take(frame, np.flatnonzero(mask)[:TABLE_ROWS], TABLE_SOURCE_COLUMNS, prep.cache)),
+        table=table_view(_take(frame, _positions(prep, mask)[:TABLE_ROWS], TABLE_SOURCE_COLUMNS)),
         documents=documents,
         sources=docs,
         download=csv_download(rows_at(dataset.frame, mask)) if eager_downloads(dataset, reports) else None,
@@ -1236,7 +1302,7 @@ def incident_reports_per_code(prep: Prepared) -> np.ndarray:
 def incident_choices_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray,
                           limit: int = INCIDENTS_OFFERED) -> IncidentChoices:
     """The incidents of the masked rows: the `limit` with most reports in the file, then by incident_id."""
-    positions = np.flatnonzero(mask)
+    positions = _positions(prep, mask)
     codes = prep.incident.codes[positions]
     first = np.full(len(prep.incident.values), -1, dtype=np.int64)
     first[codes[::-1]] = positions[::-1]  # the first selected row of each incident
@@ -1245,7 +1311,7 @@ def incident_choices_fast(frame: pd.DataFrame, prep: Prepared, mask: np.ndarray,
     if len(present) > limit:
         keep = _smallest(-counts.astype(np.float64), limit)
         present, counts = present[keep], counts[keep]
-    rows = _take(frame, first[present], INCIDENT_LABEL_COLUMNS, prep.cache)
+    rows = _take(frame, first[present], INCIDENT_LABEL_COLUMNS)
     rows["reports"] = counts
     rows = rows.sort_values(["reports", "incident_id"], ascending=[False, True], kind="mergesort")
     labels = {r.incident_id: incident_label(r.incident_id, r.year, r.country, r.drug, r.incident_scope,
@@ -1294,7 +1360,7 @@ def incident_detail_fast(frame: pd.DataFrame, prep: Prepared, incident_id: str) 
     positions = _positions_of(prep, [incident_id])
     if not len(positions):
         return None
-    rows = _take(frame, positions, INCIDENT_REPORT_COLUMNS, prep.cache)
+    rows = _take(frame, positions, INCIDENT_REPORT_COLUMNS)
     rows = _incident_order(rows)
     scope = str(rows["incident_scope"].iloc[0])
     named = [p for text in rows["incident_parts"].dropna().unique() for p in str(text).split()]
@@ -1302,7 +1368,7 @@ def incident_detail_fast(frame: pd.DataFrame, prep: Prepared, incident_id: str) 
     parts = pd.DataFrame(columns=INCIDENT_REPORT_COLUMNS)
     missing: tuple[str, ...] = ()
     if scope == "total" and named:
-        part_rows = _take(frame, _positions_of(prep, named), INCIDENT_REPORT_COLUMNS, prep.cache)
+        part_rows = _take(frame, _positions_of(prep, named), INCIDENT_REPORT_COLUMNS)
         parts = part_rows[part_rows["is_representative"].astype(bool)]
         rank = {p: i for i, p in enumerate(named)}
         parts = parts.assign(_rank=parts["incident_id"].map(rank)).sort_values(["_rank", "kind"], kind="mergesort")

@@ -155,3 +155,43 @@ def test_prepared_codes_match_the_frame(csv_path):
         assert coded.values[coded.codes].tolist() == frame[name].tolist(), name
         assert coded.values.tolist() == list(dict.fromkeys(frame[name])), name  # in order of first appearance
     assert prep.seizure.tolist() == (frame["kind"] == "seizure").tolist()
+
+
+def test_combined_codes_number_each_combination_in_order_of_first_appearance():
+    """The map's place codes: one int64 key when the combinations fit, else column by column."""
+    rng = np.random.default_rng(7)
+    for distinct in (3, 20_000):  # 20,000 values in each of 5 columns: more combinations than an int64 holds
+        columns = [pd.factorize(rng.integers(0, distinct, 30_000), use_na_sentinel=False) for _ in range(5)]
+        rows = list(zip(*(codes.tolist() for codes, _ in columns)))
+        first: dict = {}
+        expected = [first.setdefault(row, len(first)) for row in rows]
+        assert data._combined_codes(columns).tolist() == expected
+
+
+def test_masks_are_shared_per_selection_and_read_only(csv_path):
+    dataset = data.read_dataset(csv_path, defer=True)
+    filters = data.Filters(kinds=("seizure",))
+    mask = data.filter_mask(dataset.prep, filters)
+    assert data.filter_mask(dataset.prep, data.Filters(kinds=("seizure",))) is mask
+    assert not mask.flags.writeable
+    rows = data.apply_filters(dataset.screen, filters)
+    assert np.flatnonzero(mask).tolist() == rows.index.tolist()
+
+
+def test_taking_rows_from_chunked_columns_keeps_their_order(csv_path):
+    """Text columns read in several chunks (as pyarrow reads a large file) give the rows asked for, in that order."""
+    import pyarrow as pa
+
+    dataset = data.read_dataset(csv_path, defer=True)
+    frame = dataset.screen
+    chunked = frame.copy()
+    for name in ("report_id", "source_title", "notes", "place"):
+        values = frame[name].array.__arrow_array__().combine_chunks()
+        pieces = [values.slice(start, 7) for start in range(0, len(values), 7)]  # chunks of 7 rows
+        chunked[name] = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(pieces, type=values.type)),
+                                  index=frame.index)
+    assert data._chunks_of(chunked["notes"]).num_chunks > 5
+    positions = np.array([len(frame) - 1, 3, 0, 20, 8, 3])
+    columns = ["report_id", "source_title", "quantity_kg", "notes", "place", "year"]
+    taken = data._take(chunked, positions, columns)
+    pd.testing.assert_frame_equal(taken, frame.iloc[positions][columns])
