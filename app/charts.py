@@ -60,13 +60,8 @@ class PlotlySpec(go.Figure):
 
     def figure(self) -> go.Figure:
         """The validated plotly Figure of this spec (slow: for tests and notebooks)."""
-        spec = _copy_tree(self.spec)
-        layout = dict(spec.get("layout", {}))
-        template = layout.pop("template", None)
-        fig = go.Figure(data=spec.get("data", []), layout=layout)
-        if template is None:
-            fig.layout.template = None
-        return fig
+        spec = _copy_tree(self.spec)  # plotly keeps what it is given: never the spec's own dicts
+        return go.Figure(data=spec.get("data", []), layout=spec.get("layout", {}))
 
     def __repr__(self) -> str:
         return f"PlotlySpec({len(self.spec.get('data', []))} traces)"
@@ -126,7 +121,7 @@ def _typed_array(array: np.ndarray):
 
 
 def _copy_tree(value):
-    """Dicts and lists copied, anything else (arrays, text, numbers) shared: a spec another call may convert."""
+    """Dicts and lists copied, anything else (arrays, text, numbers) shared."""
     if isinstance(value, dict):
         return {k: _copy_tree(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -136,6 +131,7 @@ def _copy_tree(value):
 
 @functools.lru_cache(maxsize=8)
 def _template_of(name) -> dict | None:
+    """The default template (named `name`, the cache key) as go.Figure() writes it into a figure's layout."""
     return go.Figure().to_dict()["layout"].get("template")
 
 
