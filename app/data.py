@@ -5,7 +5,7 @@ no unit or currency arithmetic. Functions take and return plain DataFrames so
 tests can call them without Streamlit.
 
 - `data_path()`: which CSV to show (`--data PATH`, then `SEIZURES_CSV`, then data/seizures.csv).
-- `load_dataset()`: the one cached loader, keyed on the file's path and modification time. On a
+- `load_dataset()`: the one cached loader, keyed on the file's path and `file_key()`. On a
   large file it reads the columns the page shows (`Dataset.screen`) and leaves the rest, which only
   the downloads hold, until `Dataset.frame` is first asked for (see "Loading").
 - `Filters` / `apply_filters()`: the sidebar's selection.
@@ -69,13 +69,25 @@ def data_path(argv: list[str] | None = None, environ: dict[str, str] | None = No
 
 
 def file_version(path: Path) -> int:
-    """Modification time in nanoseconds, the cache key's second half; raises DataFileError when missing."""
+    """Modification time in nanoseconds; raises DataFileError when missing."""
     if not path.is_file():
         raise DataFileError(
             f"There is no data file at {path}. Build it with `make data`, or start the dashboard with "
             f"`streamlit run dashboard.py -- --data PATH` or the environment variable {ENV_VAR}."
         )
     return path.stat().st_mtime_ns
+
+
+def file_key(path: Path) -> int:
+    """The cached computations' second key: changes whenever the file does (raises DataFileError when missing).
+
+    Not only the modification time: a file replaced by another with the same time
+    (a copy that keeps it) has another inode or change time, and is read again.
+    The deferred columns of a large file (see "Loading") rely on this.
+    """
+    mtime_ns = file_version(path)
+    identity = file_identity(path)
+    return hash(identity) & (2**63 - 1) if identity is not None else mtime_ns
 
 
 # --- Loading ----------------------------------------------------------------
@@ -127,8 +139,8 @@ class Dataset:
 
 
 @st.cache_resource(show_spinner="Loading the data…", max_entries=4)
-def load_dataset(path: str, mtime_ns: int) -> Dataset:
-    """Read the cleaned CSV at `path` (version `mtime_ns`) and what describes it.
+def load_dataset(path: str, version: int) -> Dataset:
+    """Read the cleaned CSV at `path` (`version`: file_key(), or file_version()) and what describes it.
 
     The data dictionary is the datapackage.json next to the CSV, or the
     project's own when the CSV has none beside it.
@@ -137,7 +149,7 @@ def load_dataset(path: str, mtime_ns: int) -> Dataset:
     of an unpickled copy (a copy of a million rows would cost seconds per rerun).
     Nothing may modify the returned Dataset or its frames.
     """
-    del mtime_ns  # only part of the cache key: a rebuilt file is read again
+    del version  # only part of the cache key: a rebuilt file is read again
     return read_dataset(Path(path))
 
 
@@ -1189,13 +1201,13 @@ class View:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def view(path: str, mtime_ns: int, filters: Filters) -> View:
+def view(path: str, version: int, filters: Filters) -> View:
     """The numbers, chart inputs, table head and source list of one selection of the file at `path`.
 
     Cached per file version and selection, as a resource: a rerun that changes no
     filter (log scale, dollars, tab) reuses it without unpickling a copy. Read-only.
     """
-    dataset = load_dataset(path, mtime_ns)
+    dataset = load_dataset(path, version)
     frame, prep = dataset.screen, dataset.prep
     mask = filter_mask(prep, filters)
     summed = summable_mask(prep, mask, True)
@@ -1218,9 +1230,9 @@ def view(path: str, mtime_ns: int, filters: Filters) -> View:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def price_view(path: str, mtime_ns: int, filters: Filters, constant: bool) -> Shown:
+def price_view(path: str, version: int, filters: Filters, constant: bool) -> Shown:
     """The price chart's points of one selection, in constant or nominal dollars."""
-    dataset = load_dataset(path, mtime_ns)
+    dataset = load_dataset(path, version)
     return price_points_fast(dataset.screen, dataset.prep, filter_mask(dataset.prep, filters), constant)
 
 
@@ -1233,21 +1245,21 @@ def eager_downloads(dataset: Dataset, rows: int) -> bool:
     return rows <= EAGER_DOWNLOAD_ROWS and dataset.rest is None
 
 
-def filtered_csv(path: str, mtime_ns: int, filters: Filters) -> bytes:
+def filtered_csv(path: str, version: int, filters: Filters) -> bytes:
     """The filtered download, written when the reader clicks (large selections)."""
-    dataset = load_dataset(path, mtime_ns)
+    dataset = load_dataset(path, version)
     return csv_download(rows_at(dataset.frame, filter_mask(dataset.prep, filters)))
 
 
-def full_csv_now(path: str, mtime_ns: int) -> bytes:
+def full_csv_now(path: str, version: int) -> bytes:
     """The full download (formula-safe), written when the reader clicks (large files)."""
-    return csv_download(load_dataset(path, mtime_ns).frame)
+    return csv_download(load_dataset(path, version).frame)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def full_csv(path: str, mtime_ns: int) -> bytes:
+def full_csv(path: str, version: int) -> bytes:
     """The full download (formula-safe), cached per file version (small files)."""
-    return full_csv_now(path, mtime_ns)
+    return full_csv_now(path, version)
 
 
 # --- Reports behind an incident ---------------------------------------------------
@@ -1412,22 +1424,22 @@ def incident_part_table(parts: pd.DataFrame) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def incident_choices(path: str, mtime_ns: int, filters: Filters) -> IncidentChoices:
+def incident_choices(path: str, version: int, filters: Filters) -> IncidentChoices:
     """The incidents offered for one selection (cached per file version and selection; read-only)."""
-    dataset = load_dataset(path, mtime_ns)
+    dataset = load_dataset(path, version)
     return incident_choices_fast(dataset.screen, dataset.prep, filter_mask(dataset.prep, filters))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def incident_detail(path: str, mtime_ns: int, incident_id: str) -> IncidentDetail | None:
+def incident_detail(path: str, version: int, incident_id: str) -> IncidentDetail | None:
     """Every report of one incident (cached per file version and incident; read-only)."""
-    dataset = load_dataset(path, mtime_ns)
+    dataset = load_dataset(path, version)
     return incident_detail_fast(dataset.screen, dataset.prep, incident_id)
 
 
-def incident_label_of(path: str, mtime_ns: int, incident_id: str) -> str:
+def incident_label_of(path: str, version: int, incident_id: str) -> str:
     """The picker's label of an incident that is not among those offered (e.g. named by a link)."""
-    detail = incident_detail(path, mtime_ns, incident_id)
+    detail = incident_detail(path, version, incident_id)
     if detail is None:
         return incident_id
     r = detail.reports.iloc[0]

@@ -22,7 +22,7 @@ def render() -> None:
     # --- Load -----------------------------------------------------------------
     path = data.data_path()
     try:
-        version = data.file_version(path)
+        version = data.file_key(path)
         dataset = data.load_dataset(str(path), version)
     except data.DataFileError as err:
         st.title("Drug seizures and prices linked to North Korea")

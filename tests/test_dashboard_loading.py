@@ -16,12 +16,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from app import data
 from csv_records import file_records
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_CSV = REPO / "data" / "seizures.csv"
+DASHBOARD = str(REPO / "dashboard.py")
 
 
 @pytest.fixture
@@ -195,3 +197,19 @@ def test_taking_rows_from_chunked_columns_keeps_their_order(csv_path):
     columns = ["report_id", "source_title", "quantity_kg", "notes", "place", "year"]
     taken = data._take(chunked, positions, columns)
     pd.testing.assert_frame_equal(taken, frame.iloc[positions][columns])
+
+
+def test_the_page_reads_a_file_replaced_by_one_with_the_same_modification_time(csv_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("SEIZURES_CSV", str(csv_path))
+    at = AppTest.from_file(DASHBOARD, default_timeout=60).run()
+    header, records = file_records(csv_path)
+    assert any(c.value.startswith(f"{len(records)} figures from") for c in at.caption)
+    stat = csv_path.stat()
+    other = tmp_path / "other.csv"
+    other.write_text(header + "".join(records[:10]), encoding="utf-8")
+    os.utime(other, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(other, csv_path)
+    assert data.file_version(csv_path) == stat.st_mtime_ns
+    at.run()
+    assert not at.exception
+    assert any(c.value.startswith("10 figures from") for c in at.caption)
