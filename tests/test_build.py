@@ -85,9 +85,16 @@ def test_check_reports_a_stale_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{stale}: differs from a fresh build (first difference on line" in err
     assert "datapackage.json: differs" not in err  # only the CSV was touched
+    lines = (DATA / "seizures.csv").read_bytes().splitlines(keepends=True)
+    stale.write_bytes(b"".join(lines[:10]))  # cut short after line 10
+    assert main(["check", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{stale}: differs from a fresh build (on disk ends after line 10; fresh build goes on with " in err
+    assert lines[10].decode()[:40] in err
     (tmp_path / "datapackage.json").unlink()
     assert main(["check", "--out", str(tmp_path)]) == 1
     assert f"{tmp_path / 'datapackage.json'}: missing" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seizures.csv"]  # check leaves no temporary files
 
 
 @pytest.mark.parametrize("args", [["--help"], ["build", "--help"], ["check", "--help"]])
