@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from etl.normalise import _isin, take_by_key
+from etl.normalise import isin_text, take_by_key
 
 INCIDENT_COLUMNS = ["incident_id", "scope", "parts", "representative", "notes"]
 SCOPES = ("single", "total")
@@ -75,7 +75,7 @@ def incident_columns(keys: pd.DataFrame, incidents: pd.DataFrame | None) -> pd.D
     chosen = table["representative"][table["representative"].fillna("") != ""] if "representative" in table else pd.Series(dtype="string")
     if len(chosen):
         # rows whose report is chosen, and chosen for the row's own incident
-        rows = np.flatnonzero(_isin(keys["report_id"], pd.Series(chosen.to_numpy(), dtype="string")).to_numpy())
+        rows = np.flatnonzero(isin_text(keys["report_id"], pd.Series(chosen.to_numpy(), dtype="string")).to_numpy())
         wanted = set(zip(chosen.to_numpy().tolist(), chosen.index.tolist()))  # (report_id, incident_id)
         pairs = zip(keys["report_id"].iloc[rows].tolist(), keys["incident_id"].iloc[rows].tolist())
         picked = np.zeros(n, dtype=bool)

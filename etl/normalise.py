@@ -111,10 +111,10 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     seen_ids.update(zip(ids[first_use].tolist(), (np.flatnonzero(first_use) + row0).tolist()))
     c.flag(named & (used_before | used_here), "report_id",
            lambda i: f"duplicate report_id {id_list[i]!r} (first used on line {line_of(seen_ids[id_list[i]])})")
-    known_source = _isin(raw["source_id"], sources["source_id"])
+    known_source = isin_text(raw["source_id"], sources["source_id"])
     c.flag(~known_source & (raw["source_id"] != ""), "source_id", lambda i: f"source_id {raw['source_id'].iat[i]!r} is not in sources.csv")
-    c.flag(~_isin(raw["kind"], KINDS) & (raw["kind"] != ""), "kind", lambda i: f"kind must be one of {', '.join(KINDS)}, not {raw['kind'].iat[i]!r}")
-    c.flag(~_isin(raw["nk_link"], ref.nk_links) & (raw["nk_link"] != ""), "nk_link",
+    c.flag(~isin_text(raw["kind"], KINDS) & (raw["kind"] != ""), "kind", lambda i: f"kind must be one of {', '.join(KINDS)}, not {raw['kind'].iat[i]!r}")
+    c.flag(~isin_text(raw["nk_link"], ref.nk_links) & (raw["nk_link"] != ""), "nk_link",
            lambda i: f"unknown nk_link {raw['nk_link'].iat[i]!r} (see data/reference/nk_links.csv)")
 
     source_cols = [col for col in ("published", "source_type", "outlet", "via", "title", "url") if col in sources.columns]
@@ -137,7 +137,7 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     fx_basis = pd.Series(np.where(year.notna(), "event", np.where(fx_year.notna(), "published", "")), dtype="string")
 
     # Where
-    country_ok = _isin(raw["country"], COUNTRIES)
+    country_ok = isin_text(raw["country"], COUNTRIES)
     c.flag(~country_ok & (raw["country"] != ""), "country", lambda i: f"unknown country code {raw['country'].iat[i]!r} (use ISO 3166-1 alpha-2, e.g. KR)")
     place_key = raw["country"] + "\x1f" + raw["place"]
     places = pd.DataFrame(
@@ -163,7 +163,7 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     q_ok = has_q & q["error"].isna()
     q_unit = q["unit"].fillna("").str.lower()
     pint_unit, unit_kind = _unit_columns(q_unit, ref)
-    bare_ton = q_ok & _isin(q_unit, ["ton", "tons"])
+    bare_ton = q_ok & isin_text(q_unit, ["ton", "tons"])
     c.flag(bare_ton, "quantity", lambda i: f"cannot read {raw['quantity'].iat[i]!r} as a mass: a bare 'tons' may be metric, short (US) or long; write 'tons [metric]', 'tons [short]' or 'tons [long]'")
     no_unit = q_ok & (q_unit == "")
     c.flag(no_unit & q["marker"].isna(), "quantity", lambda i: f"cannot read {raw['quantity'].iat[i]!r} as a mass: no unit")
@@ -187,7 +187,7 @@ def normalise(reports: pd.DataFrame, sources: pd.DataFrame, ref: Reference, toda
     v_ok = has_v & v["error"].isna()
     c.flag(has_v & (cur == ""), "currency", "is empty but the row has a value")
     c.flag((cur != "") & ~has_v, "currency", "is set but the row has no value")
-    known_cur = _isin(cur, CURRENCIES)
+    known_cur = isin_text(cur, CURRENCIES)
     c.flag((cur != "") & ~known_cur, "currency", lambda i: f"unknown currency {cur.iat[i]!r} (use an ISO 4217 code, e.g. KRW)")
     prefix = v["marker"].fillna("")
     word = v["unit"].fillna("")
@@ -401,7 +401,7 @@ def _positions(keys: pd.Series, index: pd.Series) -> np.ndarray:
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
 
 
-def _isin(texts: pd.Series, values) -> pd.Series:
+def isin_text(texts: pd.Series, values) -> pd.Series:
     """`texts.isin(values)` for text, run by Arrow (pandas converts `values` one scalar at a time)."""
     value_set = _arrow(values) if isinstance(values, pd.Series) else pa.array(sorted(values), type=pa.string())
     found = pc.is_in(_arrow(texts), value_set=value_set)
