@@ -154,7 +154,7 @@ def _build(raw: Path, reference: Path, out: Path, keep_going: bool, rejects: Pat
     if failing:
         raise InputProblems(errors + warnings)
     if rejects_out is not None:
-        rejects_out.close(reports_header(reports))
+        rejects_out.close(reports.header)
 
     with stage("reconciling incidents"):
         keys_all = pd.concat(keys, ignore_index=True) if keys else pd.DataFrame(columns=KEY_COLUMNS)
@@ -218,10 +218,6 @@ def _unknown_incidents(incident_ids: pd.Series, known: pd.Index | None) -> list[
     unknown = (known.get_indexer(incident_ids) < 0) & (incident_ids != "").to_numpy()
     return [RowProblem(int(i), "incident_id", f"incident_id {incident_ids.iat[i]!r} is not in incidents.csv")
             for i in np.flatnonzero(unknown)]
-
-
-def reports_header(reports: CsvChunks) -> list[str]:
-    return list(pd.read_csv(reports.path, nrows=0, encoding="utf-8-sig").columns)
 
 
 def _spill(store: "Store", frame: pd.DataFrame) -> None:

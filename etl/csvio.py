@@ -131,6 +131,7 @@ class CsvChunks:
     def __init__(self, path: Path, display: str, expected: list[str], optional: tuple[str, ...] = (), rows: int = CHUNK_ROWS):
         self.path, self.display, self.expected, self.optional, self.rows = path, display, expected, optional, rows
         self.sha256 = ""
+        self.header: list[str] = []  # the column names, as in the file (known once `open()` found no problem)
         self.line_of = LineIndex(path)
 
     def open(self) -> list[Problem]:
@@ -143,6 +144,7 @@ class CsvChunks:
                     decoder.decode(block)  # raises at the first byte that is not UTF-8
                 decoder.decode(b"", final=True)
             head = pd.read_csv(self.path, nrows=1, **_READ_OPTIONS)
+            self.header = list(head.columns)
             sound = (list(head.columns) == [c for c in head.columns if c in self.expected or c in self.optional]
                      and all(c in head.columns for c in self.expected) and len(head) == 1)
         except (FileNotFoundError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
@@ -151,6 +153,7 @@ class CsvChunks:
             whole, problems = read_csv(self.path, self.display, self.expected, self.optional)
             if problems:
                 return problems
+            self.header = list(whole.original.columns)
         self.sha256 = digest.hexdigest()
         return []
 

@@ -9,6 +9,7 @@ problems found (with their lines), the rejects, and the files left on disk.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -45,9 +46,7 @@ def test_build_files_writes_what_build_returns_and_leaves_no_temporary_files(who
     staged.commit()
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)  # the set-aside chunks are gone too
     whole_out = next(iter(result.files)).parent
-    for name in OUTPUTS:
-        if name == "seizures.csv":
-            assert (out / name).read_bytes() == result.files[whole_out / name]
+    assert (out / "seizures.csv").read_bytes() == result.files[whole_out / "seizures.csv"]
     assert staged.written_rows == len(result.frame)
 
 
@@ -61,7 +60,7 @@ def test_discard_removes_the_temporary_outputs(tmp_path):
     assert (out / "seizures.csv").read_bytes() == b"old\n"
 
 
-def _raw_copy(tmp_path, edit) -> "Path":
+def _raw_copy(tmp_path, edit) -> Path:
     raw = tmp_path / "raw"
     shutil.copytree(RAW, raw)
     reports = pd.read_csv(raw / "reports.csv", dtype="string", keep_default_na=False)
