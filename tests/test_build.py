@@ -94,7 +94,7 @@ def test_check_reports_a_stale_file(tmp_path, capsys):
     (tmp_path / "datapackage.json").unlink()
     assert main(["check", "--out", str(tmp_path)]) == 1
     assert f"{tmp_path / 'datapackage.json'}: missing" in capsys.readouterr().err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["seizures.csv"]  # check leaves no temporary files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seizures.csv", "seizures.parquet"]  # check leaves no temporary files
 
 
 @pytest.mark.parametrize("args", [["--help"], ["build", "--help"], ["check", "--help"]])

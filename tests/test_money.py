@@ -1,6 +1,7 @@
 """Currency conversion with the fixed annual tables, and constant dollars with CPI-U."""
 import math
 
+import pandas as pd
 import pytest
 
 from etl_helpers import cpi, cpi_base_year, fx_rate, messages, normalise_one
@@ -89,9 +90,11 @@ def test_money_errors(cells, message):
     assert message in messages(problems)
 
 
-def test_kpw_has_no_rate_so_it_is_an_error_not_a_factor_of_one():
-    _, problems = normalise_one(value="W5 million", currency="KPW")
-    assert messages(problems) == ["currency: no exchange rate for KPW in 2011 (data/reference/fx_annual_lcu_per_usd.csv has no KPW rates)"]
+def test_kpw_outside_north_korea_is_an_error_not_a_factor_of_one():
+    row, problems = normalise_one(value="W5 million", currency="KPW")  # BASE_ROW is a seizure in Busan (KR)
+    assert messages(problems) == ["currency: KPW is converted only for figures inside North Korea (country KP), with the "
+                                  "market rate; there is no rate for won spent elsewhere"]
+    assert pd.isna(row["value_usd"]) and pd.isna(row["fx_lcu_per_usd"])
 
 
 def test_disagreement_with_the_stated_usd_is_a_warning_with_both_numbers():
