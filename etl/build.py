@@ -110,7 +110,7 @@ def run(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejects
 
     rejects_frame = _rejects(reports, rejected, result.problems) if keep_going else None
     inputs = [(t.path, t.sha256) for t in (sources, reports, incidents) if t is not None]
-    inputs += [(p, _digest(p.read_bytes())) for p in ref.paths.values()]
+    inputs += [(p, _digest(p.read_bytes())[1]) for p in ref.paths.values()]
     release = _release(raw, inputs)
     if release[2] is not None:
         inputs.append(release[2])

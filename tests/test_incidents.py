@@ -95,7 +95,7 @@ def test_counting_once_sums_parts_and_leaves_the_total_out(built):
 def test_a_curator_override_wins(built, tmp_path):
     _, raw, root = built
     (raw / "incidents.csv").write_text(INCIDENTS.replace("A,single,,,", "A,single,,a1,the press figure is the one the court used"))
-    frame = build(raw, REFERENCE, root / "out2").frame.set_index("report_id")
+    frame = build(raw, REFERENCE, root / "out2").frame.to_pandas().set_index("report_id")
     assert frame.loc["a1", "is_representative"] and not frame.loc["a2", "is_representative"]
     assert frame.loc["b1", "is_representative"]  # other incidents untouched
 
