@@ -40,7 +40,8 @@ import pyarrow.feather as feather
 
 from etl.columns import COLUMNS, INCIDENT_DERIVED, NAMES
 from etl.incidents import INCIDENT_COLUMNS, KEY_COLUMNS, check_incidents, incident_columns
-from etl.csvio import CHUNK_ROWS, CsvChunk, CsvChunks, CsvFile, csv_text, neutralise_formulas, read_csv
+from etl.csvio import CHUNK_ROWS, CsvChunk, CsvChunks, CsvFile, csv_bytes
+from etl.csvio import read_csv_pandas as read_csv
 from etl.errors import InputProblems, Problem
 from etl.progress import stage
 from etl.normalise import REPORT_COLUMNS, RowProblem, SOURCE_COLUMNS, SOURCE_OPTIONAL, USD_CHECK_TOLERANCE_PCT, normalise, validate_sources
@@ -255,7 +256,7 @@ def _validate_output(frame: pd.DataFrame, path: Path) -> list[Problem]:
 
 def _csv_text(frame: pd.DataFrame, header: bool) -> bytes:
     """`frame` as formula-safe CSV text (UTF-8, LF line ends)."""
-    return csv_text(neutralise_formulas(frame), header=header)
+    return csv_bytes(frame, header=header)
 
 
 class _CsvWriter:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from etl import units
-from etl.csvio import CsvFile, read_csv
+from etl.csvio import CsvFile
+from etl.csvio import read_csv_pandas as read_csv
 from etl.errors import InputProblems, Problem
 
 FILES = {
