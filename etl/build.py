@@ -28,7 +28,8 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
-from etl._io_adapter import CsvTable, read_csv, staged_outputs, write_csv
+from etl.commit import staged_outputs
+from etl.csvio import CsvTable, csv_bytes as _csv_bytes, read_csv, write_csv
 from etl.columns import COLUMNS, INCIDENT_DERIVED, NAMES
 from etl.errors import EtlError, InputProblems, Problem
 from etl.incidents import INCIDENT_COLUMNS, check_incidents, incident_columns
@@ -173,26 +174,12 @@ def _validate(frame: pl.DataFrame, ref: Reference, path: Path) -> None:
 # Writing
 
 
-def csv_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """The output table as the CSV spells it: booleans True/False, empty text as an empty cell."""
-    return frame.with_columns(
-        [pl.when(pl.col(c.name)).then(pl.lit("True")).otherwise(pl.lit("False")).alias(c.name) for c in COLUMNS if c.type == "boolean"]
-        + [pl.when(pl.col(c.name) != "").then(pl.col(c.name)).alias(c.name) for c in COLUMNS if c.type == "string"]
-    )
-
-
 def csv_bytes(frame: pl.DataFrame) -> bytes:
-    from etl._io_adapter import csv_bytes as _csv_bytes
-    return _csv_bytes(csv_frame(frame))
+    """The output (or rejects) table as CSV: etl.csvio's one format (formula-safe, True/False, empty text as nothing)."""
+    return _csv_bytes(frame)
 
 
-def rejects_frame_for_csv(rejects: pl.DataFrame) -> pl.DataFrame:
-    return rejects.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c, t in rejects.schema.items() if t == pl.String)
-
-
-def rejects_bytes(rejects: pl.DataFrame) -> bytes:
-    from etl._io_adapter import csv_bytes as _csv_bytes
-    return _csv_bytes(rejects_frame_for_csv(rejects))
+rejects_bytes = csv_bytes
 
 
 PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, statistics=True)
@@ -210,7 +197,7 @@ def write(result: BuildResult) -> None:
     if result.rejects is not None:
         _write_rejects(result.rejects, result.rejects_path)
     with staged_outputs(out, OUTPUT_NAMES) as temps:
-        write_csv(csv_frame(result.frame), temps[OUTPUT_NAME])
+        write_csv(result.frame, temps[OUTPUT_NAME])
         result.frame.write_parquet(temps[PARQUET_NAME], **PARQUET_OPTIONS)
         digests = {name: _file_digest(temps[name]) for name in (OUTPUT_NAME, PARQUET_NAME)}
         temps[DATAPACKAGE_NAME].write_bytes(datapackage_bytes(result, digests))
@@ -221,7 +208,7 @@ def _write_rejects(rejects: pl.DataFrame, path: Path) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        write_csv(rejects_frame_for_csv(rejects), Path(temp))
+        write_csv(rejects, Path(temp))
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     finally:

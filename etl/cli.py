@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:
         print(f"error: cannot write the outputs ({err}); the previous files are unchanged", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
+        if str(err) == "SIGTERM":  # etl.commit raises it for SIGTERM while the outputs are staged
+            print("terminated (SIGTERM); nothing was written, the previous files are unchanged", file=sys.stderr)
+            return 143
         print("interrupted (Ctrl-C); nothing was written, the previous files are unchanged", file=sys.stderr)
         return 130
     except Interrupted:

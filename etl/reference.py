@@ -16,7 +16,7 @@ import polars as pl
 
 from etl import units
 from etl.errors import InputProblems, Problem
-from etl._io_adapter import CsvTable, read_csv
+from etl.csvio import CsvTable, read_csv
 
 FILES = {
     "fx": ("fx_annual_lcu_per_usd.csv", ["currency", "year", "lcu_per_usd", "source", "source_url"]),
