@@ -455,15 +455,13 @@ def _amounts(texts: pl.Series) -> pl.DataFrame:
     """The amount grammar's columns for every text, the grammar run once per distinct non-empty text."""
     keys = pl.DataFrame({"text": texts})
     distinct = keys["text"].filter(keys["text"] != "").unique(maintain_order=True)
-    parsed = parse_amounts(pd.Series(distinct.to_list(), dtype="string"))
-    table = pl.DataFrame({
-        "text": distinct,
-        **{col: pl.Series(col, parsed[col].to_numpy(dtype="float64", na_value=math.nan)).fill_nan(None)
-           for col in ("low", "high", "point")},
-        "approximate": pl.Series([None if pd.isna(x) else bool(x) for x in parsed["approximate"]], dtype=pl.Boolean),
-        **{col: pl.Series(col, [None if pd.isna(x) else str(x) for x in parsed[col]], dtype=pl.String)
-           for col in ("marker", "unit", "per", "error")},
-    })
+    parsed = parse_amounts(pd.Series(distinct.to_list(), dtype="string")).reset_index(drop=True)
+    parsed = parsed.astype({c: "float64" for c in ("low", "high", "point")} | {"approximate": "boolean"}
+                           | {c: "string" for c in ("marker", "unit", "per", "error")})
+    table = pl.from_pandas(parsed[["low", "high", "point", "approximate", "marker", "unit", "per", "error"]], nan_to_null=True)
+    table = table.with_columns(
+        *(pl.col(c).cast(pl.Float64) for c in ("low", "high", "point")), pl.col("approximate").cast(pl.Boolean),
+        *(pl.col(c).cast(pl.String) for c in ("marker", "unit", "per", "error")), text=distinct)
     # A number too large for a float64 is an error here, never an infinite figure downstream
     table = table.with_columns(
         pl.when(pl.any_horizontal(pl.col(c).is_infinite() for c in ("low", "high", "point")))
