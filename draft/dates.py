@@ -13,6 +13,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from draft.spans import Spans
+
 MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
     "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8,
@@ -74,16 +76,16 @@ def parse_published(text: str | None) -> dt.date | None:
 def find_dates(text: str, published: dt.date | None) -> list[FoundDate]:
     """Every date expression in `text`, leftmost first, overlapping ones dropped."""
     found: list[FoundDate] = []
-    taken: list[tuple[int, int]] = []
+    taken = Spans()
     for kind, pattern in PATTERNS:
         for m in pattern.finditer(text):
-            if any(m.start() < e and s < m.end() for s, e in taken):
+            if taken.overlaps(m.start(), m.end()):
                 continue
             date = _resolve(kind, m, text, published)
             if date is None:
                 continue
             found.append(date)
-            taken.append((m.start(), m.end()))
+            taken.add(m.start(), m.end())
     return sorted(found, key=lambda d: d.start)
 
 
