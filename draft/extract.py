@@ -37,8 +37,9 @@ OUTPUT_COLUMNS = REPORT_COLUMNS + REVIEW_COLUMNS
 TIE_BEFORE = re.compile(
     r"(?:\bworth|\bfetch(?:ed)?|\b(?:would|could)\s+(?:have\s+)?(?:sold|been\s+sold)\s+for|\bvalued\s+at|\bvalue\s+of|\bvalued|\bvalue\s+(?:is|was|at)|\bpriced\s+at)\s*(?:of\s+)?$", re.I)
 TIE_AFTER = re.compile(r"^\s*(?:['’]s\s+|-)?worth\s+of\b", re.I)
-CASH = re.compile(r"\bcash\b|\bcarr(?:y|ying|ied)\b|\bwith\s+them\b|\bbanknotes\b|\bmoney\b", re.I)
-PRICE_CUE = re.compile(r"\bcosts?\b|\bsells?\b|\bsold\b|\bfetch(?:es|ed)?\b|\bprices?\b|\bpriced\b|\bgoes\s+for\b|\btrades?\s+for\b", re.I)
+CASH = re.compile(r"\bcash\b|\bcarr(?:y|ying|ied)\b|\bwith\s+them\b|\bbanknotes\b|\bmoney\b|현금|돈다발|지폐", re.I)
+PRICE_CUE = re.compile(r"\bcosts?\b|\bsells?\b|\bsold\b|\bfetch(?:es|ed)?\b|\bprices?\b|\bpriced\b|\bgoes\s+for\b|\btrades?\s+for\b"
+                       r"|가격|값|시세|거래|팔리|팔린|판매|매매", re.I)
 NOT_SEIZURE = [
     (re.compile(r"\bfin(?:e|ed|es)\b|\bpenalt(?:y|ies)\b|\bbail\b", re.I), "a fine or penalty"),
     (re.compile(r"\bbudgets?\b|\bspent\b|\bspend(?:s|ing)?\b|\binvest(?:ed|ment|s)?\b|\bfund(?:s|ed|ing)\b|\baid\b|\bgrants?\b",
@@ -48,6 +49,12 @@ NOT_SEIZURE = [
     (re.compile(r"\bdevices?\b|\bequipment\b|\bmachine(?:s|ry)?\b|\bpress(?:es)?\b|\bapparatus\b|\btools?\b", re.I),
      "the price of equipment"),
     (re.compile(r"\bsalar(?:y|ies)\b|\bwages?\b|\bbribes?\b|\brewards?\b|\bransom\b", re.I), "wages, bribes or rewards"),
+    # Korean: 벌금 (fine), 포상금 (reward), 예산 (budget), 매출/수익 (earnings), 뇌물/월급 (bribes, pay), 환율 (exchange rate)
+    (re.compile(r"벌금|과태료|추징금|보석금"), "a fine or penalty"),
+    (re.compile(r"포상금|보상금|현상금|사례금|뇌물|월급|임금|급여"), "wages, bribes or rewards"),
+    (re.compile(r"예산|투자|지원금"), "spending or a budget"),
+    (re.compile(r"매출|수익|이익|외화벌이|수출액|시장 규모"), "an estimate of a market, trade or earnings"),
+    (re.compile(r"환율"), "an exchange rate"),
 ]
 NOT_SEIZURE_MASS = [
     (re.compile(r"\bproduc(?:e|es|ed|tion|ing)\b|\bcapacity\b|\bconsum(?:e|es|ed|ption)\b|\bannual(?:ly)?\b", re.I),
@@ -56,7 +63,11 @@ NOT_SEIZURE_MASS = [
 SEIZURE_CUE = re.compile(
     r"\bseiz(?:e|ed|es|ing|ure|ures)\b|\bconfiscat\w*|\bintercept\w*|\brecover\w*|\bfound\b|\bdiscover\w*|\bcaught\b"
     r"|\bhaul\b|\bbust\w*|\bsmuggl\w*|\btraffick\w*|\barrest\w*|\bdetain\w*|\bcarr(?:y|ying|ied)\b|\bhidden\b|\bhid\b"
-    r"|\bpossession\b|\bimpound\w*|\bshipment\b|\bconsignment\b|\bluggage\b|\btransport\w*|\bpolice\b|\bcustoms\b", re.I)
+    r"|\bpossession\b|\bimpound\w*|\bshipment\b|\bconsignment\b|\bluggage\b|\btransport\w*|\bpolice\b|\bcustoms\b"
+    r"|압수|적발|밀수|검거|압류|몰수|체포|구속|단속|반입|소지|운반|은닉|숨겨|세관|경찰|검찰|공안", re.I)
+# "3명을 검거했다": so many people arrested (Korean)
+KO_ARRESTS = re.compile(r"(?<![0-9])(?P<n>[0-9]{1,4})[ ]?명(?:을|이|가|은|도|과|와)?[ ]?(?:[가-힣]+[ ]){0,2}?"
+                        r"(?:검거|체포|구속|붙잡|입건|기소|적발)")
 ARREST_WORDS = r"(?:South\s+Korean|North\s+Korean|Korean|people|persons|suspects|men|women|nationals|citizens|individuals|members|crew|smugglers|North\s+Koreans|South\s+Koreans|Koreans|Chinese|Japanese|foreigners)"
 ARREST_VERBS = r"(?:arrested|detained|held|caught|apprehended|charged|taken\s+into\s+custody)"
 SMALL_NUMBERS = {w: i for i, w in enumerate(
@@ -101,7 +112,8 @@ COUNTRY_NAMES = {  # names of countries and cities (not demonyms), for a last-re
     "netherlands", "spain", "france", "italy", "mexico", "canada", "britain", "united kingdom",
 }
 AUTHORITIES = r"(?:police|customs|authorities|border\s+(?:police|guards?|patrol)|coast\s+guard|prosecutors|navy|troops|officers|officials|agents)"
-NK_PLACES = (r"North\s+Korea|Pyongyang|jangmadang|Hyesan|Sinuiju|Shinuiju|Chongjin|Hamhung|Hamheung|Musan|Rason|Nampo"
+NK_PLACES = (r"북한|평양|혜산|신의주|청진|함흥|장마당|양강도|함경|무산|회령"
+             r"|North\s+Korea|Pyongyang|jangmadang|Hyesan|Sinuiju|Shinuiju|Chongjin|Hamhung|Hamheung|Musan|Rason|Nampo"
              r"|Wonsan|Kaesong|Hoeryong|Pyongsong|Ryanggang|Yanggang|Hamgyong|Hamkyung")
 NK_PLACES_RE = re.compile(NK_PLACES)
 SOUTH_KOREA_RE = re.compile(r"South\s+Korea|Seoul|한국|서울|부산|인천")
@@ -197,7 +209,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
             continue
         para += 1
         cut = s0
-        for m in re.finditer(r"[.!?][\"”’')\]]*\s+(?=[\"“‘(]?[A-Z0-9])", text[s0:s1]):
+        for m in re.finditer(r"[.!?][\"”’')\]]*\s+(?=[\"“‘(]?[A-Z0-9가-힣])", text[s0:s1]):
             stop = s0 + m.start()
             word = LAST_WORD.search(text[max(cut, stop - 40):stop + 1].rstrip(".!?\"”’')]"))
             prev = (word.group(1) if word else "").lower()
@@ -514,7 +526,7 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
         if f.conversion is not None and f.conversion.kind == "money":
             d.usd_stated = f.conversion.canonical
         d.stated_rate = f.stated_rate
-        tie_before = TIE_BEFORE.search(before[-40:])
+        tie_before = TIE_BEFORE.search(before[-40:]) or (f if f.tied else None)
         tie_after = TIE_AFTER.match(after)
         reason = _cue(NOT_SEIZURE, text, f, sent)
         per = f.per
@@ -528,7 +540,11 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
                 per = prices_per[key][0]
                 d.per_note = f"per {per} taken from '{prices_per[key][1]}' earlier in the sentence"
                 d.confidence -= 0.15
-        if per is not None:
+        if per is not None and f.per_currency:
+            d.importable = False
+            d.kind = ""
+            d.notes.append(f"an exchange rate ('{f.text}'), not a seizure or price")
+        elif per is not None:
             d.kind = "price"
             f.per = per
             prices_per.setdefault(f.iso or (f.marker or f.unit or "").lower(), (per, text[f.start:f.ext_end]))
@@ -543,7 +559,7 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
             if not d.drug:
                 d.confidence -= 0.2
         elif (tie_before or tie_after) and not (reason and not drug_masses):
-            partner = _partner(masses, f, tie_after is not None)
+            partner = _nearest(masses, f) if f.tied else _partner(masses, f, tie_after is not None)
             if partner is not None:
                 partner.value = f
                 partner.usd_stated = d.usd_stated
@@ -567,6 +583,13 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
             d.notes.append("no word ties this amount to a seizure, a price or cash")
             d.drug = _drug(s_text, lex, f.start - sent.start) or ""
         drafts.append(d)
+    # Counts of people ("3명"): listed, never imported; the arrests column reads them
+    if lex.people is not None and HANGUL.search(s_text):
+        for m in lex.people.finditer(s_text):
+            d = Draft(kind="", sentence=sent, importable=False)
+            d.notes.append(f"a count of people ('{m.group(0)}'), not a drug figure; arrests are read from the sentence")
+            d.rate_span = (sent.start + m.start(), sent.start + m.end())
+            drafts.append(d)
     # Exchange-rate statements that are not attached to a value
     lo = bisect.bisect_left(rates, (sent.start,))
     hi = bisect.bisect_left(rates, (sent.end,))
@@ -601,6 +624,14 @@ def _partner(masses: list[Draft], money: Figure, after: bool) -> Draft | None:
     if later:
         return later[0]
     return before[-1] if before else None
+
+
+def _nearest(masses: list[Draft], money: Figure) -> Draft | None:
+    """The mass nearest to a value that carries its own "value" words ("시가 150억엔 상당의 필로폰 20㎏")."""
+    free = [m for m in masses if m.value is None and m.importable]
+    if not free:
+        return None
+    return min(free, key=lambda m: min(abs(m.quantity.start - money.end), abs(money.start - m.quantity.end)))
 
 
 GENERIC_DRUGS = {"drugs", "narcotics"}
@@ -716,6 +747,8 @@ def _currency(f: Figure, s_text: str, outlet: str | None, lex: Lexicon, kind: st
 
 @per_sentence
 def _where(s_text: str, ref: Reference, kind: str) -> tuple[str, str]:
+    if HANGUL.search(s_text):
+        return _where_korean(s_text, ref, kind)
     for (country, place), _ in sorted(ref.places.items(), key=lambda kv: -len(kv[0][1])):
         if place and re.search(rf"\b{re.escape(place)}\b", s_text):
             return country, place
@@ -735,8 +768,35 @@ def _where(s_text: str, ref: Reference, kind: str) -> tuple[str, str]:
     return "", ""
 
 
+HANGUL = re.compile(r"[가-힣]")
+# Korean names of places in data/reference/places.csv, and of countries
+KO_PLACES = {"부산": ("KR", "Busan"), "단둥": ("CN", "Dandong"), "선양": ("CN", "Shenyang"), "심양": ("CN", "Shenyang"),
+             "룽징": ("CN", "Longjing"), "용정": ("CN", "Longjing"), "옌지": ("CN", "Yanji"), "연길": ("CN", "Yanji"),
+             "창바이": ("CN", "Changbai"), "장백": ("CN", "Changbai"), "상하이": ("CN", "Shanghai")}
+KO_COUNTRIES = {"중국": "CN", "한국": "KR", "국내": "KR", "서울": "KR", "인천": "KR", "일본": "JP", "필리핀": "PH", "대만": "TW",
+                "홍콩": "HK", "태국": "TH", "러시아": "RU", "미국": "US", "호주": "AU", "베트남": "VN", "캄보디아": "KH",
+                "말레이시아": "MY", "인도네시아": "ID", "몽골": "MN", "이집트": "EG", "북한": "KP"}
+KO_PLACE_RE = re.compile("|".join(sorted(KO_PLACES, key=len, reverse=True)))
+KO_COUNTRY_RE = re.compile("(?:" + "|".join(sorted(KO_COUNTRIES, key=len, reverse=True)) + r")(?![ ]?돈)")  # not "중국 돈" (yuan)
+
+
+def _where_korean(s_text: str, ref: Reference, kind: str) -> tuple[str, str]:
+    m = KO_PLACE_RE.search(s_text)
+    if m and KO_PLACES[m.group(0)] in ref.places:
+        return KO_PLACES[m.group(0)]
+    if kind == "price" and NK_PLACES_RE.search(s_text):
+        return "KP", ""
+    for m in KO_COUNTRY_RE.finditer(s_text):
+        if KO_COUNTRIES[m.group(0)] != "KP":
+            return KO_COUNTRIES[m.group(0)], ""
+    return "", ""
+
+
 @per_sentence
 def _arrests(s_text: str) -> str:
+    ko = KO_ARRESTS.search(s_text)
+    if ko:
+        return str(int(ko["n"]))
     for pattern in ARRESTS:
         m = pattern.search(s_text)
         if m:
@@ -826,7 +886,7 @@ def _row(i: int, d: Draft, text: str, source_id: str, pub: dt.date | None) -> di
         start, end = d.rate_span or (d.sentence.start, d.sentence.start)
     value = ""
     if d.value is not None:
-        value = d.value.canonical + (f" per {d.value.per}" if d.value.per else "")
+        value = d.value.canonical + (f" per {d.value.per}" if d.value.per and not d.value.per_written else "")
     notes = list(dict.fromkeys(d.notes))
     if d.importable:
         notes.append("nk_link to choose")
