@@ -63,7 +63,12 @@ def _on_sigterm(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() else None
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            # installed again so that Ctrl-C also interrupts a blocking system call (opening a pipe, a slow disk)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return args.func(args)
     except InputProblems as err:

@@ -244,8 +244,8 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
     is_kpw = cur == MARKET_CURRENCY
     market = _market_rates(raw["country"], date, ok_date, pub, has_date, ref)
     c.flag(need_rate & is_kpw & (raw["country"] != MARKET_COUNTRY), "currency",
-           f"{MARKET_CURRENCY} is converted only for figures inside North Korea (country {MARKET_COUNTRY}), "
-           "with the market rate; there is no rate for won spent elsewhere")
+           f"no exchange rate for {MARKET_CURRENCY} outside North Korea: it is converted only for figures inside "
+           f"North Korea (country {MARKET_COUNTRY}), with the market rate")
     c.flag(need_rate & is_kpw & (raw["country"] == MARKET_COUNTRY) & market["rate"].is_null(), "currency",
            lambda i: f"no documented market rate for KPW in {market['wanted'][i]}")
     rate = rate.zip_with(~is_kpw, market["rate"])

@@ -92,8 +92,8 @@ def test_money_errors(cells, message):
 
 def test_kpw_outside_north_korea_is_an_error_not_a_factor_of_one():
     row, problems = normalise_one(value="W5 million", currency="KPW")  # BASE_ROW is a seizure in Busan (KR)
-    assert messages(problems) == ["currency: KPW is converted only for figures inside North Korea (country KP), with the "
-                                  "market rate; there is no rate for won spent elsewhere"]
+    assert messages(problems) == ["currency: no exchange rate for KPW outside North Korea: it is converted only for "
+                                  "figures inside North Korea (country KP), with the market rate"]
     assert pd.isna(row["value_usd"]) and pd.isna(row["fx_lcu_per_usd"])
 
 
@@ -137,3 +137,94 @@ def test_a_trailing_dollar_marker_is_a_currency():
     row, problems = normalise_one(country="AU", place="", value="5 million A$", currency="AUD", event_date="2003")
     assert messages(problems) == []
     assert row["value_usd"] == pytest.approx(5e6 / fx_rate("AUD", 2003), abs=0.01)
+
+
+# ---------------------------------------------------------------------------
+# KPW: the market rate, inside North Korea only, never across the redenomination
+#
+# The rates below are invented for the tests (the real table comes from
+# data/reference/kpw_market_rate.csv, curated with its sources); they are
+# round numbers so each expected dollar figure is obvious.
+
+KPW_FIXTURE = """period,kpw_per_usd,kpw_per_cny,source,source_url,note
+2009,3000,,TEST FIXTURE,,invented value for tests (old won)
+2009-11,4000,,TEST FIXTURE,,invented value for tests (old won)
+2010,100,,TEST FIXTURE,,invented value for tests (new won)
+2010-03,125,,TEST FIXTURE,,invented value for tests (new won)
+"""
+
+
+def _reference_with(folder, kpw_table: str | None):
+    """The project's reference tables in `folder`, with `kpw_table` as kpw_market_rate.csv (None: no such file)."""
+    import shutil
+
+    from etl.reference import load_reference
+    from etl_helpers import REFERENCE
+
+    for path in REFERENCE.iterdir():
+        if path.name != "kpw_market_rate.csv":
+            shutil.copy(path, folder / path.name)
+    if kpw_table is not None:
+        (folder / "kpw_market_rate.csv").write_text(kpw_table, encoding="utf-8")
+    return load_reference(folder)
+
+
+@pytest.fixture(scope="module")
+def kpw_reference(tmp_path_factory):
+    return _reference_with(tmp_path_factory.mktemp("reference"), KPW_FIXTURE)
+
+
+def kp_price(ref, event_date, value="50,000 won per gram", country="KP"):
+    """Normalise one KPW price row inside North Korea with `ref` (the source is published 2012-01-01)."""
+    import polars as pl
+
+    from etl.normalise import REPORT_COLUMNS, normalise
+    from etl_helpers import BASE_ROW, reference
+
+    sources = pl.DataFrame([{"source_id": "kp-test", "outlet": "Test", "title": "t", "published": "2012-01-01",
+                             "url": "", "via": "", "source_type": "press", "notes": ""}])
+    row = {**BASE_ROW, "source_id": "kp-test", "kind": "price", "event_date": event_date, "country": country,
+           "place": "", "value": value, "currency": "KPW", "nk_link": "in_north_korea"}
+    frame = pl.DataFrame([row], schema={c: pl.String for c in REPORT_COLUMNS}, orient="row")
+    result = normalise(frame, sources, ref or reference())
+    return result.frame.row(0, named=True), [f"{p.column}: {p.message}" for p in result.problems if p.severity == "error"]
+
+
+@pytest.mark.parametrize("event_date, rate, basis", [
+    ("2010-03-15", 125, "market_month"),  # the month's rate first
+    ("2010-07", 100, "market_year"),  # no rate for July: the year's
+    ("2009-05-01", 3000, "market_year"),  # old won, the 2009 rate in old won
+    ("2009-11-15", 4000, "market_month"),  # before 30 November: old won, the month's rate
+])
+def test_kpw_inside_north_korea_uses_the_market_rate_of_the_month_else_the_year(kpw_reference, event_date, rate, basis):
+    row, problems = kp_price(kpw_reference, event_date)
+    assert problems == []
+    assert row["fx_lcu_per_usd"] == rate and row["fx_year_basis"] == basis
+    assert row["price_usd_per_kg"] == pytest.approx(50_000 * 1000 / rate, abs=0.01)
+    assert row["fx_year"] == int(event_date[:4])
+
+
+@pytest.mark.parametrize("event_date, wanted", [
+    ("2009-12", "2009-12"),  # new won: the 2009 rate is in old won
+    ("2009-11-30", "2009-11"),  # the day of the redenomination: new won; 2009-11 and 2009 are old won
+    ("2009", "2009"),  # a year that straddles the redenomination: no rate can be right
+    ("2009-11", "2009-11"),  # a month that holds the day
+    ("2011-05", "2011-05"),  # no rate at all
+])
+def test_kpw_redenomination_guard_never_uses_a_rate_from_the_other_side(kpw_reference, event_date, wanted):
+    row, problems = kp_price(kpw_reference, event_date)
+    assert problems == [f"currency: no documented market rate for KPW in {wanted}"]
+    assert row["price_usd_per_kg"] is None and row["fx_lcu_per_usd"] is None
+
+
+def test_kpw_outside_north_korea_is_refused_even_with_a_market_rate(kpw_reference):
+    row, problems = kp_price(kpw_reference, "2010-03", country="CN")
+    assert problems == ["currency: no exchange rate for KPW outside North Korea: it is converted only for figures "
+                        "inside North Korea (country KP), with the market rate"]
+    assert row["price_usd_per_kg"] is None
+
+
+def test_kpw_without_the_market_rate_table_is_a_row_problem_never_a_factor_of_one(tmp_path):
+    row, problems = kp_price(_reference_with(tmp_path, None), "2010-03")
+    assert problems == ["currency: no documented market rate for KPW in 2010-03"]
+    assert row["price_usd_per_kg"] is None
