@@ -32,11 +32,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
-from pathlib import Path
-
 import os
+import sys
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -28,11 +28,12 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
+from etl.columns import COLUMNS, NAMES
 from etl.commit import staged_outputs
-from etl.csvio import CsvTable, csv_bytes as _csv_bytes, read_csv, write_csv
-from etl.columns import COLUMNS, INCIDENT_DERIVED, NAMES
-from etl.errors import EtlError, InputProblems, Problem
-from etl.incidents import INCIDENT_COLUMNS, check_incidents, incident_columns
+from etl.csvio import CsvTable, read_csv, write_csv
+from etl.csvio import csv_bytes as _csv_bytes
+from etl.errors import InputProblems, Problem
+from etl.incidents import INCIDENT_COLUMNS, KEY_COLUMNS, check_incidents, incident_columns
 from etl.normalise import REPORT_COLUMNS, SOURCE_COLUMNS, SOURCE_OPTIONAL, USD_CHECK_TOLERANCE_PCT, normalise, validate_sources
 from etl.reference import Reference, load_reference
 from etl.schema import output_schema
@@ -104,7 +105,7 @@ def run(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejects
 
     rejected = result.rejected
     kept = result.frame.filter(~rejected)
-    derived = incident_columns(kept.select(_key_columns()), incidents.frame if incidents is not None else None,
+    derived = incident_columns(kept.select(KEY_COLUMNS), incidents.frame if incidents is not None else None,
                                ref.source_types)
     frame = pl.concat([kept, derived], how="horizontal").select(NAMES)
     _validate(frame, ref, out / OUTPUT_NAME)
@@ -117,11 +118,6 @@ def run(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejects
         inputs.append(release[2])
     return BuildResult(frame, rejects_frame, ref, inputs, release[:2], out, warnings, errors, reports.frame.height,
                        int(rejected.sum()), (rejects or out / REJECTS_NAME) if keep_going else None)
-
-
-def _key_columns() -> list[str]:
-    from etl.incidents import KEY_COLUMNS
-    return KEY_COLUMNS
 
 
 def _read_inputs(raw: Path, ref: Reference) -> tuple[CsvTable, CsvTable, CsvTable | None]:
@@ -358,5 +354,3 @@ def _field(c) -> dict:
 def _rel(path: Path, out: Path) -> str:
     return Path(os.path.relpath(Path(path).resolve(), out.resolve())).as_posix()
 
-
-__all__ = ["BuildResult", "build", "run", "write", "EtlError", "INCIDENT_DERIVED"]

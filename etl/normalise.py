@@ -9,7 +9,6 @@ partial dates, pint) runs once per distinct value and is joined back.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable

@@ -15,8 +15,8 @@ from pathlib import Path
 import polars as pl
 
 from etl import units
-from etl.errors import InputProblems, Problem
 from etl.csvio import CsvTable, read_csv
+from etl.errors import InputProblems, Problem
 
 FILES = {
     "fx": ("fx_annual_lcu_per_usd.csv", ["currency", "year", "lcu_per_usd", "source", "source_url"]),

@@ -1,4 +1,4 @@
-"""Shared helpers for the ETL tests (imported by name; pytest puts tests/ on sys.path)."""
+"""Shared helpers for the ETL tests (imported by name; pytest puts tests/ on sys.path); fixtures are in conftest.py."""
 from __future__ import annotations
 
 import csv

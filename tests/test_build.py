@@ -5,33 +5,26 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from etl_helpers import DATA, RAW, REFERENCE, cpi_base_year, fx_rate, run_etl
 
 from etl.build import build
 from etl.cli import main
 from etl.columns import NAMES
-from etl_helpers import DATA, RAW, REFERENCE, cpi_base_year, fx_rate, run_etl
 
 
-@pytest.fixture(scope="module")
-def rebuilt(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    result = build(RAW, REFERENCE, out)
-    return result, out
-
-
-def test_golden_rebuild_is_byte_identical_to_the_committed_csv(rebuilt):
-    result, out = rebuilt
+def test_golden_rebuild_is_byte_identical_to_the_committed_csv(real_build):
+    result, out = real_build
     assert result.files[out / "seizures.csv"] == (DATA / "seizures.csv").read_bytes()
 
 
-def test_build_is_deterministic(rebuilt, tmp_path):
-    result, out = rebuilt
+def test_build_is_deterministic(real_build, tmp_path):
+    result, out = real_build
     again = build(RAW, REFERENCE, out)
     assert again.files == result.files
 
 
-def test_every_report_becomes_a_row(rebuilt):
-    result, _ = rebuilt
+def test_every_report_becomes_a_row(real_build):
+    result, _ = real_build
     reports = pd.read_csv(RAW / "reports.csv", dtype=str, keep_default_na=False)
     table = pd.read_csv(DATA / "seizures.csv", dtype={"report_id": str})
     assert list(table.columns) == NAMES
@@ -55,8 +48,8 @@ def test_seed_figures_come_out_right():
     assert ph["price_usd_per_kg"] == pytest.approx(3e6 / fx_rate("PHP", int(ph["fx_year"])), abs=0.01)
 
 
-def test_datapackage_describes_every_column_and_input(rebuilt):
-    _, out = rebuilt
+def test_datapackage_describes_every_column_and_input(real_build):
+    _, out = real_build
     package = json.loads((DATA / "datapackage.json").read_text())
     resource = package["resources"][0]
     fields = resource["schema"]["fields"]
@@ -118,12 +111,8 @@ def test_bad_usage_exits_2():
 # Hostile input (issue 15): each case is a regression test named after it
 
 
-def _raw_with(tmp_path, **cells_of_row):
-    """A copy of data/raw with cells of data rows replaced: {row index: {column: text}}."""
-    import shutil
-
-    raw = tmp_path / "raw"
-    shutil.copytree(RAW, raw)
+def _raw_with(raw, **cells_of_row):
+    """`raw` (a copy of data/raw) with cells of data rows replaced: {"r<row index>": {column: text}}."""
     reports = pd.read_csv(raw / "reports.csv", dtype="string", keep_default_na=False)
     for row, cells in cells_of_row.items():
         for column, text in cells.items():
@@ -132,8 +121,8 @@ def _raw_with(tmp_path, **cells_of_row):
     return raw
 
 
-def test_a_year_1899_with_keep_going_rejects_that_row_with_its_input_line(tmp_path, capsys):
-    raw = _raw_with(tmp_path, r4={"event_date": "1899-05"})
+def test_a_year_1899_with_keep_going_rejects_that_row_with_its_input_line(tmp_path, raw_copy, capsys):
+    raw = _raw_with(raw_copy, r4={"event_date": "1899-05"})
     out = tmp_path / "out"
     assert main(["build", "--raw", str(raw), "--out", str(out), "--keep-going"]) == 0
     captured = capsys.readouterr()
@@ -147,10 +136,10 @@ def test_a_year_1899_with_keep_going_rejects_that_row_with_its_input_line(tmp_pa
     assert not (tmp_path / "strict").exists()
 
 
-def test_an_overflow_to_infinity_is_a_row_problem_never_an_output_cell(tmp_path, capsys):
+def test_an_overflow_to_infinity_is_a_row_problem_never_an_output_cell(tmp_path, raw_copy, capsys):
     huge = "US$" + "9" * 285 + " trillion"  # 1e297 dollars, within the 300-character limit
     tiny = "US$0." + "0" * 290 + "1"  # the source's own figure: 1e-291 dollars
-    raw = _raw_with(tmp_path, r16={"value": huge, "usd_stated": tiny, "currency": "USD", "stated_rate": ""})
+    raw = _raw_with(raw_copy, r16={"value": huge, "usd_stated": tiny, "currency": "USD", "stated_rate": ""})
     out = tmp_path / "out"
     assert main(["build", "--raw", str(raw), "--out", str(out), "--keep-going"]) == 0
     err = capsys.readouterr().err

@@ -2,9 +2,10 @@
 import csv
 import re
 
+from etl_helpers import REFERENCE, ROOT
+
 from etl.cli import make_parser
 from etl.columns import COLUMNS
-from etl_helpers import REFERENCE, ROOT
 
 README = (ROOT / "README.md").read_text()
 

@@ -10,10 +10,10 @@ total is never added on top of its parts.
 import pandas as pd
 import polars as pl
 import pytest
+from etl_helpers import REFERENCE
 
 from etl.build import build
 from etl.normalise import REPORT_COLUMNS
-from etl_helpers import REFERENCE
 
 SOURCES = """source_id,source_type,outlet,title,published,url,via,notes
 press1,press,Wire One,First report of the find,2003-05-01,,,
@@ -112,12 +112,12 @@ def test_a_report_of_an_unknown_incident_is_rejected(built, tmp_path):
 
 def test_the_rule_does_not_depend_on_the_order_of_the_rows():
     """Shuffled rows get the same representatives and spreads (the rule is a sort, ties broken by report_id)."""
+    from etl_helpers import DATA, RAW
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
     from etl.incidents import KEY_COLUMNS, incident_columns
     from etl.reference import load_reference
-    from etl_helpers import DATA, RAW
 
     ranks = load_reference(REFERENCE).source_types
     table = pl.read_csv(DATA / "seizures.csv", infer_schema=False)

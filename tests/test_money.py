@@ -3,7 +3,6 @@ import math
 
 import pandas as pd
 import pytest
-
 from etl_helpers import cpi, cpi_base_year, fx_rate, messages, normalise_one
 
 
@@ -158,8 +157,9 @@ def _reference_with(folder, kpw_table: str | None):
     """The project's reference tables in `folder`, with `kpw_table` as kpw_market_rate.csv (None: no such file)."""
     import shutil
 
-    from etl.reference import load_reference
     from etl_helpers import REFERENCE
+
+    from etl.reference import load_reference
 
     for path in REFERENCE.iterdir():
         if path.name != "kpw_market_rate.csv":
@@ -177,9 +177,9 @@ def kpw_reference(tmp_path_factory):
 def kp_price(ref, event_date, value="50,000 won per gram", country="KP"):
     """Normalise one KPW price row inside North Korea with `ref` (the source is published 2012-01-01)."""
     import polars as pl
+    from etl_helpers import BASE_ROW, reference
 
     from etl.normalise import REPORT_COLUMNS, normalise
-    from etl_helpers import BASE_ROW, reference
 
     sources = pl.DataFrame([{"source_id": "kp-test", "outlet": "Test", "title": "t", "published": "2012-01-01",
                              "url": "", "via": "", "source_type": "press", "notes": ""}])

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd

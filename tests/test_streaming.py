@@ -1,6 +1,6 @@
 """Publishing the outputs: what `write()` puts on disk is what `build()` returns, all files or none.
 
-The build reads reports.csv whole (Polars) and writes seizures.csv, seizures.parquet
+The build reads reports.csv real_build (Polars) and writes seizures.csv, seizures.parquet
 and datapackage.json through etl.commit.staged_outputs. These tests run the real
 build on copies of the real data: the bytes published, the problems found (with
 their lines), the rejects, the typed Parquet file and the files left on disk.
@@ -15,19 +15,13 @@ from pathlib import Path
 import pandas as pd
 import polars as pl
 import pytest
+from etl_helpers import DATA, RAW, REFERENCE
 
 from etl.build import build, run, write
 from etl.columns import NAMES, POLARS_TYPES
 from etl.errors import InputProblems
-from etl_helpers import DATA, RAW, REFERENCE
 
 OUTPUTS = ("datapackage.json", "seizures.csv", "seizures.parquet")
-
-
-@pytest.fixture(scope="module")
-def whole(tmp_path_factory):
-    out = tmp_path_factory.mktemp("whole")
-    return build(RAW, REFERENCE, out), out
 
 
 def test_write_publishes_what_build_returns_and_leaves_no_temporary_files(tmp_path):
@@ -40,8 +34,8 @@ def test_write_publishes_what_build_returns_and_leaves_no_temporary_files(tmp_pa
         assert (out / name).read_bytes() == expected.files[out / name], name
 
 
-def test_the_parquet_file_holds_the_csv_rows_typed_as_declared(whole):
-    result, out = whole
+def test_the_parquet_file_holds_the_csv_rows_typed_as_declared(real_build):
+    result, out = real_build
     parquet = pl.read_parquet(DATA / "seizures.parquet")
     assert parquet.columns == NAMES
     assert dict(parquet.schema) == POLARS_TYPES
@@ -60,8 +54,8 @@ def test_the_parquet_file_holds_the_csv_rows_typed_as_declared(whole):
             pd.testing.assert_series_equal(csv[name].astype("float64"), frame[name].astype("float64"), check_names=False)
 
 
-def test_the_datapackage_records_both_files_and_is_deterministic(whole):
-    result, out = whole
+def test_the_datapackage_records_both_files_and_is_deterministic(real_build):
+    result, out = real_build
     package = json.loads(result.files[out / "datapackage.json"])
     resources = {r["path"]: r for r in package["resources"]}
     for name in ("seizures.csv", "seizures.parquet"):
@@ -76,8 +70,8 @@ def test_the_datapackage_records_both_files_and_is_deterministic(whole):
     assert again.files == result.files
 
 
-def test_the_version_changes_when_the_data_changes(tmp_path, whole):
-    result, out = whole
+def test_the_version_changes_when_the_data_changes(tmp_path, real_build):
+    result, out = real_build
     raw = tmp_path / "raw"
     shutil.copytree(RAW, raw)
     with open(raw / "reports.csv", "a", encoding="utf-8") as fh:
@@ -103,7 +97,7 @@ def test_a_failed_publication_leaves_the_previous_files(tmp_path):
 
 def _raw_copy(tmp_path, edit) -> Path:
     raw = tmp_path / "raw"
-    shutil.copytree(RAW, raw)
+    shutil.copytree(RAW, raw)  # not the raw_copy fixture: each test edits its copy in its own way
     reports = pd.read_csv(raw / "reports.csv", dtype="string", keep_default_na=False)
     reports = edit(reports)
     reports.to_csv(raw / "reports.csv", index=False, lineterminator="\n")
@@ -179,9 +173,9 @@ def test_a_broken_row_stops_the_build_and_writes_nothing(tmp_path):
     assert (out / "seizures.csv").read_bytes() == b"previous\n"
 
 
-def test_an_incident_far_apart_in_the_file_is_reconciled_as_a_whole(whole):
+def test_an_incident_far_apart_in_the_file_is_reconciled_as_a_real_build(real_build):
     """Reports of one incident anywhere in the file share one representative and one spread."""
-    result, _ = whole
+    result, _ = real_build
     frame = result.frame.to_pandas()
     multi = frame.groupby(["incident_id", "kind"]).filter(lambda g: len(g) > 1)
     assert len(multi), "the real data has incidents with several reports"

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from devtools import synth
+from devtools.synth import main as synth_main
 from etl.amounts import DEFAULT_GRAMMAR, PREFIX_MARKERS, QUALIFIERS, SCALES, parse_amounts
 from etl.build import build
-from devtools.synth import main as synth_main
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference"
