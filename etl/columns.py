@@ -53,7 +53,7 @@ COLUMNS: list[Column] = [
     Column("value_usd_low", "number", "Low bound of value_usd.", "USD"),
     Column("value_usd_high", "number", "High bound of value_usd.", "USD"),
     Column("value_usd_const", "number", "value_usd in constant US dollars of the CPI base year (see datapackage.json: constant_usd_base_year).", "USD (constant)"),
-    Column("fx_lcu_per_usd", "number", "Exchange rate used: units of the reported currency per US dollar, annual average of fx_year.", "currency per USD"),
+    Column("fx_lcu_per_usd", "number", "Exchange rate used: units of the reported currency per US dollar, annual average of fx_year (for KPW inside North Korea: the market rate that fx_year_basis names).", "currency per USD"),
     Column("fx_year", "integer", "Year whose exchange rate and CPI were used."),
     Column("fx_year_basis", "string", "Which rate was used: event (annual rate of the event year), published (annual rate of the source's publication year, the event year being unknown); for KPW inside North Korea, the market rate (data/reference/kpw_market_rate.csv) of the event month (market_month), the event year (market_year) or the publication year (market_year_published)."),
     Column("price_usd_per_kg", "number", "For price rows: the price per kilogram in nominal US dollars ($15 per gram = 15,000).", "USD/kg"),

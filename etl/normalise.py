@@ -102,7 +102,9 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
         lengths = raw[col].str.len_chars()
         too_long[col] = lengths > limit
         c.flag(too_long[col], col, lambda i, col=col, limit=limit: f"is {lengths[i]:,} characters long (limit {limit:,})")
-    usable = {col: pl.Series(col, [""] * n, dtype=pl.String).zip_with(too_long[col], raw[col]) for col in REPORT_COLUMNS}
+    # what is parsed: nothing of a cell over the limit (a column without one is used as it is, no copy)
+    usable = {col: _const("", n, pl.String).zip_with(too_long[col], raw[col]) if too_long[col].any() else raw[col]
+              for col in REPORT_COLUMNS}
     for col in ("report_id", "incident_id", "source_id", "kind", "country", "drug", "nk_link"):
         c.flag(empty[col], col, "is empty")
     nul = {col: raw[col].str.contains("\x00", literal=True) for col in REPORT_COLUMNS}
@@ -151,8 +153,8 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
     c.flag(after_pub, "event_date",
            lambda i: f"date {raw['event_date'][i]!r} is after the source's publication date {published[i]}")
     ok_date = ok_date & ~future & ~after_pub
-    year = date["year"].zip_with(ok_date, pl.Series([None] * n, dtype=pl.Int64))
-    pub_year = pub["year"].zip_with(pub_ok, pl.Series([None] * n, dtype=pl.Int64))
+    year = date["year"].zip_with(ok_date, _const(None, n, pl.Int64))
+    pub_year = pub["year"].zip_with(pub_ok, _const(None, n, pl.Int64))
     fx_year = year.zip_with(has_date, pub_year)  # the publication year only when no event date is given
     basis = (pl.DataFrame({"y": year, "f": fx_year})
              .select(pl.when(pl.col("y").is_not_null()).then(pl.lit("event"))
@@ -193,7 +195,7 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
     c.flag(q_ok & q["per"].is_not_null(), "quantity",
            lambda i: f"cannot read {raw['quantity'][i]!r} as a mass: a quantity is not quoted per unit")
     c.flag(has_q & is_price, "quantity", "price rows take no quantity: the unit goes in the value ('per kilo')")
-    factor = _factors(pint_unit.zip_with(unit_kind == "mass", pl.Series([None] * n, dtype=pl.String)))
+    factor = _factors(pint_unit.zip_with(unit_kind == "mass", _const(None, n, pl.String)))
     is_mass = q_ok & (unit_kind == "mass")
     is_count = q_ok & (unit_kind == "count")
     q_kg, q_kg_low, q_kg_high = (q[k] * factor for k in ("point", "low", "high"))
@@ -231,8 +233,8 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
            lambda i: f"cannot read {raw['value'][i]!r} as a price per mass: {per[i]!r} is counted, not weighed")
     c.flag(is_price & empty["value"], "value", "a price row needs a value")
     c.flag((kind == "cash") & empty["value"], "value", "a cash row needs a value")
-    per_factor = _factors(per_unit.zip_with(per_kind == "mass", pl.Series([None] * n, dtype=pl.String))).fill_null(1.0)
-    per_factor = per_factor.zip_with(per.is_not_null(), pl.Series([1.0] * n))
+    per_factor = _factors(per_unit.zip_with(per_kind == "mass", _const(None, n, pl.String))).fill_null(1.0)
+    per_factor = per_factor.zip_with(per.is_not_null(), _const(1.0, n, pl.Float64))
     amount, amount_low, amount_high = (v[k] / per_factor for k in ("point", "low", "high"))
 
     # Exchange rates and CPI: one join each (KPW: the market rate, inside North Korea only)
@@ -267,7 +269,7 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
     s_cur = s["marker"].fill_null(s["unit"]).fill_null("").str.to_lowercase().replace_strict(markers, default=None, return_dtype=pl.String)
     c.flag(has_s & s["error"].is_not_null(), "usd_stated", lambda i: f"cannot read {raw['usd_stated'][i]!r} as money: {s['error'][i]}")
     s_ok = has_s & s["error"].is_null()
-    not_usd = s_ok & ~_member(pl.Series([BASE_CURRENCY] * n, dtype=pl.String), s_cur)
+    not_usd = s_ok & ~_member(_const(BASE_CURRENCY, n, pl.String), s_cur)
     c.flag(not_usd, "usd_stated", lambda i: f"{raw['usd_stated'][i]!r} is not in US dollars")
     stated_usd = _where(s["point"] / per_factor, s_ok & ~not_usd)
     rate_m = usable["stated_rate"].str.extract_groups(RATE_FORM)
@@ -303,8 +305,8 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
         "report_id": raw["report_id"],
         "incident_id": raw["incident_id"],
         "kind": kind,
-        "date": raw["event_date"].zip_with(ok_date, pl.Series([""] * n, dtype=pl.String)),
-        "date_precision": date["precision"].zip_with(ok_date, pl.Series(["none"] * n, dtype=pl.String)),
+        "date": raw["event_date"].zip_with(ok_date, _const("", n, pl.String)),
+        "date_precision": date["precision"].zip_with(ok_date, _const("none", n, pl.String)),
         "year": year,
         "country": raw["country"],
         "place": raw["place"],
@@ -330,7 +332,7 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
         "value_usd_const": _where(usd_const, v_ok).round(2),
         "fx_lcu_per_usd": _where(rate, v_ok),
         "fx_year": _where(fx_year, v_ok),
-        "fx_year_basis": basis.zip_with(v_ok, pl.Series([""] * n, dtype=pl.String)),
+        "fx_year_basis": basis.zip_with(v_ok, _const("", n, pl.String)),
         "price_usd_per_kg": price_usd.round(2),
         "price_usd_per_kg_const": (price_usd * deflator).round(2),
         "implied_usd_per_kg": implied.round(2),
@@ -343,7 +345,7 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
         "nk_link": raw["nk_link"],
         "arrests": _where(arrests, ~bad_arrests),
         "source_id": raw["source_id"],
-        "source_type": source["source_type"] if "source_type" in source.columns else pl.Series([""] * n, dtype=pl.String),
+        "source_type": source["source_type"] if "source_type" in source.columns else _const("", n, pl.String),
         "source_outlet": source["outlet"],
         "source_via": source["via"],
         "source_title": source["title"],
@@ -380,9 +382,14 @@ def _typed(name: str) -> pl.Expr:
     return (expr.fill_null("") if dtype == pl.String else expr).alias(name)
 
 
+def _const(value, n: int, dtype) -> pl.Series:
+    """A column of `n` copies of `value` (None for a missing value)."""
+    return pl.repeat(value, n, dtype=dtype, eager=True)
+
+
 def _where(values: pl.Series, mask: pl.Series) -> pl.Series:
     """`values` where `mask` holds, null elsewhere."""
-    return values.zip_with(mask.fill_null(False), pl.Series([None] * len(values), dtype=values.dtype))
+    return values.zip_with(mask.fill_null(False), _const(None, len(values), values.dtype))
 
 
 def _left_join(keys: pl.DataFrame, table: pl.DataFrame, on) -> pl.DataFrame:
@@ -493,7 +500,7 @@ def _official_rates(currency: pl.Series, year: pl.Series, ref: Reference) -> pl.
     keys = pl.DataFrame({"currency": currency, "year": year})
     rate = _left_join(keys, ref.fx.select("currency", "year", "lcu_per_usd"), ["currency", "year"])["lcu_per_usd"]
     usd = (currency == BASE_CURRENCY) & year.is_not_null()
-    return rate.zip_with(~usd, pl.Series([1.0] * len(rate)))
+    return rate.zip_with(~usd, _const(1.0, len(rate), pl.Float64))
 
 
 def _market_rates(country: pl.Series, date: pl.DataFrame, ok_date: pl.Series, pub: pl.DataFrame, has_date: pl.Series,
@@ -508,9 +515,9 @@ def _market_rates(country: pl.Series, date: pl.DataFrame, ok_date: pl.Series, pu
     """
     n = len(country)
     # the date the won amount belongs to: the event date, or the publication date when the event is undated
-    start = date["start"].zip_with(has_date, pub["start"]).zip_with(has_date & ok_date | ~has_date, pl.Series([None] * n, dtype=pl.Date))
-    end = date["end"].zip_with(has_date, pub["start"]).zip_with(has_date & ok_date | ~has_date, pl.Series([None] * n, dtype=pl.Date))
-    precision = date["precision"].zip_with(has_date, pl.Series(["year"] * n, dtype=pl.String))
+    start = date["start"].zip_with(has_date, pub["start"]).zip_with(has_date & ok_date | ~has_date, _const(None, n, pl.Date))
+    end = date["end"].zip_with(has_date, pub["start"]).zip_with(has_date & ok_date | ~has_date, _const(None, n, pl.Date))
+    precision = date["precision"].zip_with(has_date, _const("year", n, pl.String))
     frame = pl.DataFrame({"country": country, "start": start, "end": end, "precision": precision, "event": has_date})
     frame = frame.with_columns(
         month=pl.when(pl.col("precision").is_in(["month", "day"])).then(pl.col("start").dt.strftime("%Y-%m")),
