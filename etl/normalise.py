@@ -461,13 +461,8 @@ def _amounts(texts: pl.Series) -> pl.DataFrame:
     """The amount grammar's columns for every text, the grammar run once per distinct non-empty text."""
     keys = pl.DataFrame({"text": texts})
     distinct = keys["text"].filter(keys["text"] != "").unique(maintain_order=True)
-    parsed = parse_amounts(pd.Series(distinct.to_list(), dtype="string")).reset_index(drop=True)
-    parsed = parsed.astype({c: "float64" for c in ("low", "high", "point")} | {"approximate": "boolean"}
-                           | {c: "string" for c in ("marker", "unit", "per", "error")})
-    table = pl.from_pandas(parsed[["low", "high", "point", "approximate", "marker", "unit", "per", "error"]], nan_to_null=True)
-    table = table.with_columns(
-        *(pl.col(c).cast(pl.Float64) for c in ("low", "high", "point")), pl.col("approximate").cast(pl.Boolean),
-        *(pl.col(c).cast(pl.String) for c in ("marker", "unit", "per", "error")), text=distinct)
+    parts = [_parsed(distinct.slice(start, AMOUNT_BATCH)) for start in range(0, len(distinct), AMOUNT_BATCH)]
+    table = pl.concat(parts) if parts else _parsed(distinct)
     # A number too large for a float64 is an error here, never an infinite figure downstream
     table = table.with_columns(
         pl.when(pl.any_horizontal(pl.col(c).is_infinite() for c in ("low", "high", "point")))
@@ -475,6 +470,20 @@ def _amounts(texts: pl.Series) -> pl.DataFrame:
     table = table.with_columns(
         pl.when(pl.col("error").is_null()).then(pl.col(c)).alias(c) for c in ("low", "high", "point"))
     return _left_join(keys, table, "text")
+
+
+AMOUNT_BATCH = 50_000  # distinct texts handed to the grammar at a time (bounds the memory of its pandas frames)
+
+
+def _parsed(texts: pl.Series) -> pl.DataFrame:
+    """The grammar's columns for `texts` (distinct, non-empty), as Polars, keyed by `text`."""
+    parsed = parse_amounts(pd.Series(texts.to_list(), dtype="string")).reset_index(drop=True)
+    parsed = parsed.astype({c: "float64" for c in ("low", "high", "point")} | {"approximate": "boolean"}
+                           | {c: "string" for c in ("marker", "unit", "per", "error")})
+    table = pl.from_pandas(parsed[["low", "high", "point", "approximate", "marker", "unit", "per", "error"]], nan_to_null=True)
+    return table.with_columns(
+        *(pl.col(c).cast(pl.Float64) for c in ("low", "high", "point")), pl.col("approximate").cast(pl.Boolean),
+        *(pl.col(c).cast(pl.String) for c in ("marker", "unit", "per", "error")), text=texts)
 
 
 def _member(items: pl.Series, sets: pl.Series) -> pl.Series:
