@@ -74,11 +74,11 @@ def check_incidents(incidents: pl.DataFrame, scopes: tuple[str, ...], display: s
     c.flag(ids.is_duplicated() & ~ids.is_first_distinct(), "incident_id", lambda i: f"duplicate incident_id {ids[i]!r}")
     scope = incidents["scope"]
     c.flag(~scope.is_in(list(scopes)), "scope", lambda i: f"scope must be {' or '.join(scopes)}, not {scope[i]!r}")
-    known = set(ids.to_list())
-    for row, (parts, kind) in enumerate(incidents.select("parts", "scope").iter_rows()):
-        for part in parts.split():
-            if part not in known:
-                c.found.append((row, 0, "parts", f"part {part!r} is not an incident in incidents.csv", "error"))
-        if parts and kind != "total":
-            c.found.append((row, 0, "parts", "only incidents with scope 'total' have parts", "error"))
+    with_parts = incidents.select(pl.col("parts").str.split(" ").alias("part"), pl.col("scope")).with_row_index("row")
+    parts = with_parts.explode("part").filter(pl.col("part") != "")
+    unknown = parts.filter(~pl.col("part").is_in(ids.implode()))
+    for row, part in unknown.select("row", "part").iter_rows():
+        c.found.append((row, 0, "parts", f"part {part!r} is not an incident in incidents.csv", "error"))
+    for row in parts.filter(pl.col("scope") != "total")["row"].unique(maintain_order=True).to_list():
+        c.found.append((row, 1, "parts", "only incidents with scope 'total' have parts", "error"))
     return c.problems()

@@ -139,3 +139,18 @@ def test_the_rule_does_not_depend_on_the_order_of_the_rows():
         assert got.equals(expected)
 
     shuffled()
+
+
+def test_incidents_csv_problems_are_located_on_their_lines():
+    from etl.incidents import check_incidents
+
+    frame = pl.DataFrame({"incident_id": ["a", "b", "c", "a", "x y"], "scope": ["single", "total", "single", "odd", "single"],
+                          "parts": ["", "a zz", "b", "", ""], "representative": [""] * 5, "notes": [""] * 5})
+    assert [str(p) for p in check_incidents(frame, ("single", "total"))] == [
+        "incidents.csv:3: parts: part 'zz' is not an incident in incidents.csv",
+        "incidents.csv:4: parts: only incidents with scope 'total' have parts",
+        "incidents.csv:5: incident_id: duplicate incident_id 'a'",
+        "incidents.csv:5: scope: scope must be single or total, not 'odd'",
+        "incidents.csv:6: incident_id: 'x y' is not an identifier (letters, digits, '.', '_', '-'; starting with a letter "
+        "or digit; at most 80 characters)",
+    ]
