@@ -148,7 +148,7 @@ def _read(path: Path, display: str, expected: list[str], optional: tuple[str, ..
           ) -> tuple[CsvTable | None, list[Problem]]:
     start = 3 if bytes(mm[:3]) == _BOM else 0
     scan = _scan(data, start)
-    if scan.only_blank(data):
+    if _only_whitespace(mm, data, scan, start):
         return None, [_empty(display, expected)]
     header = _header(mm, scan)
     problems = _structure_problems(display, mm, data, scan, header)
@@ -182,12 +182,16 @@ class _Scan:
     def line_at(self, offsets: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.line_breaks, offsets, side="left") + 1
 
-    def only_blank(self, data: np.ndarray) -> bool:
-        return bool(self.blank.all()) and not self.bad_quotes and self.bad_utf8 is None and not len(self.nuls)
-
     @property
     def data_rows(self) -> int:
         return int((~self.blank[1:]).sum()) if len(self.blank) > 1 else 0
+
+
+def _only_whitespace(mm: mmap.mmap, data: np.ndarray, scan: _Scan, start: int) -> bool:
+    """True when the file holds nothing but spaces, tabs and line breaks (checked only if its first line is blank)."""
+    if bytes(mm[scan.starts[0] : scan.ends[0]]).strip(b" \t\r\n"):
+        return False
+    return bool(np.isin(data[start:], np.frombuffer(b" \t\r\n", np.uint8)).all())
 
 
 def _scan(data: np.ndarray, start: int) -> _Scan:
