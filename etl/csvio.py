@@ -323,8 +323,8 @@ def _first_bad_utf8(data: np.ndarray, start: int) -> int | None:
     n, lo = len(data), start
     while lo < n:
         hi = min(lo + _BLOCK, n)
-        while lo < hi < n and data[hi] & 0xC0 == 0x80:  # do not cut a character in two
-            hi -= 1
+        while hi < n and data[hi] & 0xC0 == 0x80:  # do not cut a character in two
+            hi += 1
         block = data[lo:hi]
         if block.max(initial=0) >= 0x80:
             try:
@@ -466,12 +466,21 @@ def _parse_exactly(mm: mmap.mmap, header: list[str], scan: _Scan) -> pl.DataFram
 
 
 def _strip(original: pl.DataFrame) -> pl.DataFrame:
-    """Every cell without outer Unicode whitespace; a column with none keeps the original's memory."""
-    columns = []
-    for name in original.columns:
-        stripped = original[name].str.strip_chars()
-        columns.append(original[name] if stripped.equals(original[name]) else stripped)
+    """Every cell without outer Unicode whitespace; a column with none keeps the original's memory.
+
+    Columns are stripped a few at a time (in parallel), so at most that many
+    stripped copies exist at once.
+    """
+    columns: list[pl.Series] = []
+    for at in range(0, original.width, _STRIP_COLUMNS):
+        names = original.columns[at : at + _STRIP_COLUMNS]
+        stripped = original.select(pl.col(names).str.strip_chars())
+        columns += [original[n] if stripped[n].equals(original[n]) else stripped[n] for n in names]
+        del stripped
     return pl.DataFrame(columns)
+
+
+_STRIP_COLUMNS = 4
 
 
 # ---------------------------------------------------------------------------
@@ -486,7 +495,7 @@ def neutralise_formulas(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame | pd
     """
     if isinstance(frame, pl.DataFrame):
         texts = [c for c, t in frame.schema.items() if t == pl.String]
-        return frame.with_columns(_guarded(pl.col(c)) for c in texts) if texts else frame
+        return frame.with_columns(_guarded(pl.col(c)).alias(c) for c in texts) if texts else frame
     out = frame.copy(deep=False)
     for col in out.columns:
         if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
