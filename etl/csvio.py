@@ -60,13 +60,13 @@ same cell, where it is not at the start of a cell and cannot run as a formula.
 """
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
 import mmap
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,39 +129,58 @@ def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str,
     except IsADirectoryError:
         return None, [Problem(display, 0, "-", "is a folder, not a file")]
     with fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size == 0:
+        if os.fstat(fh.fileno()).st_size == 0:
             return None, [_empty(display, expected)]
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            hasher = _Hasher(mm)  # hashes in a thread while the scan runs (both release the GIL)
             data = np.frombuffer(mm, dtype=np.uint8)
             try:
-                return _read(path, display, expected, optional, mm, data)
+                outcome = _check(display, expected, optional, mm, data)
             finally:
                 del data  # the mmap cannot close while a view of it is alive
+                digest = hasher.result()
+    if isinstance(outcome, list):
+        return None, outcome
+    header, scan = outcome
+    original = _parse_cells(path, header, scan)  # the file is mapped once more, by Polars, now ours is closed
+    frame = _strip(original)
+    lines = pl.Series("line", scan.data_lines, dtype=pl.UInt32)
+    return CsvTable(path, display, digest, header, original, frame, lines), []
+
+
+class _Hasher(threading.Thread):
+    def __init__(self, mm: mmap.mmap):
+        super().__init__(daemon=True)
+        self.mm, self.digest = mm, ""
+        self.start()
+
+    def run(self) -> None:
+        self.digest = hashlib.sha256(self.mm).hexdigest()
+
+    def result(self) -> str:
+        self.join()
+        return self.digest
 
 
 def _empty(display: str, expected: list[str]) -> Problem:
     return Problem(display, 1, "-", "file is empty: expected a header line with the columns " + ", ".join(expected))
 
 
-def _read(path: Path, display: str, expected: list[str], optional: tuple[str, ...], mm: mmap.mmap, data: np.ndarray
-          ) -> tuple[CsvTable | None, list[Problem]]:
+def _check(display: str, expected: list[str], optional: tuple[str, ...], mm: mmap.mmap, data: np.ndarray
+           ) -> list[Problem] | tuple[list[str], "_Scan"]:
+    """Every file-level problem, or the header and the scan when there is none."""
     start = 3 if bytes(mm[:3]) == _BOM else 0
     scan = _scan(data, start)
-    if scan.only_blank(data):
-        return None, [_empty(display, expected)]
+    if _only_whitespace(mm, data, scan, start):
+        return [_empty(display, expected)]
     header = _header(mm, scan)
     problems = _structure_problems(display, mm, data, scan, header)
     problems += _header_problems(display, header, expected, optional)
     if problems:
-        return None, problems
-    digest = hashlib.sha256(mm).hexdigest()
+        return problems
     if scan.data_rows == 0:
-        return None, [Problem(display, 1, "-", "file has a header but no rows")]
-    original = _parse_cells(path, mm, header, scan)
-    frame = _strip(original)
-    lines = pl.Series("line", scan.data_lines, dtype=pl.UInt32)
-    return CsvTable(path, display, digest, header, original, frame, lines), []
+        return [Problem(display, 1, "-", "file has a header but no rows")]
+    return header, scan
 
 
 class _Scan:
@@ -182,19 +201,22 @@ class _Scan:
     def line_at(self, offsets: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.line_breaks, offsets, side="left") + 1
 
-    def only_blank(self, data: np.ndarray) -> bool:
-        return bool(self.blank.all()) and not self.bad_quotes and self.bad_utf8 is None and not len(self.nuls)
-
     @property
     def data_rows(self) -> int:
         return int((~self.blank[1:]).sum()) if len(self.blank) > 1 else 0
+
+
+def _only_whitespace(mm: mmap.mmap, data: np.ndarray, scan: _Scan, start: int) -> bool:
+    """True when the file holds nothing but spaces, tabs and line breaks (checked only if its first line is blank)."""
+    if bytes(mm[scan.starts[0] : scan.ends[0]]).strip(b" \t\r\n"):
+        return False
+    return bool(np.isin(data[start:], np.frombuffer(b" \t\r\n", np.uint8)).all())
 
 
 def _scan(data: np.ndarray, start: int) -> _Scan:
     """One vectorised pass over the bytes: record boundaries, cells per record, line breaks and faults."""
     n = len(data)
     scan = _Scan()
-    decoder = codecs.getincrementaldecoder("utf-8")()
     inside = False  # within a quoted cell at the end of the previous block
     record_ends: list[np.ndarray] = []  # offset of the LF ending each record (outside quotes)
     comma_counts: list[np.ndarray] = []
@@ -202,20 +224,13 @@ def _scan(data: np.ndarray, start: int) -> _Scan:
     line_breaks, lone_crs, nuls, quotes = [], [], [], []
     for lo in range(start, n, _BLOCK):
         block = data[lo : lo + _BLOCK]
-        if scan.bad_utf8 is None:
-            pending = len(decoder.getstate()[0])
-            if pending or block.max(initial=0) >= 0x80:  # an ASCII block is valid UTF-8 on its own
-                try:
-                    decoder.decode(block.tobytes(), final=False)
-                except UnicodeDecodeError as err:
-                    scan.bad_utf8 = lo - pending + err.start
-        is_quote = block == _QUOTE
-        if is_quote.any():
-            parity = np.cumsum(is_quote, dtype=np.uint8) & 1  # odd: within quotes, counting the byte itself
-            outside = (parity == 0) if not inside else (parity == 1)
-            q = np.flatnonzero(is_quote)
-            quotes.append((q + lo, outside[q]))  # a quote with outside=True closes a cell, otherwise opens one
-            inside = not bool(outside[-1]) if len(outside) else inside
+        q = np.flatnonzero(block == _QUOTE)
+        if len(q):
+            # a byte is within quotes when an odd number of quotes precede it (counting itself) in the file
+            closes = (np.arange(1, len(q) + 1) % 2 == 0) != inside  # this quote leaves the quoted cell
+            quotes.append((q + lo, closes))
+            outside = _Outside(q, inside)
+            inside = inside != (len(q) % 2 == 1)
         else:
             outside = None if not inside else False
         lf = np.flatnonzero(block == _LF)
@@ -235,28 +250,37 @@ def _scan(data: np.ndarray, start: int) -> _Scan:
         line_breaks.append(np.sort(np.concatenate([lf, lone])) + lo)
         if outside is None:  # no quote anywhere in this block, and it started outside quotes
             lf_out, lone_out = lf, lone
-            commas = np.flatnonzero(block == _COMMA)
         elif outside is False:  # the whole block is inside one quoted cell
-            lf_out = lone_out = commas = np.zeros(0, np.int64)
+            lf_out = lone_out = np.zeros(0, np.int64)
         else:
-            lf_out, lone_out = lf[outside[lf]], lone[outside[lone]]
-            commas = np.flatnonzero(block == _COMMA)
-            commas = commas[outside[commas]]
+            lf_out, lone_out = lf[outside(lf)], lone[outside(lone)]
+        # commas per record: all commas between two record breaks, less those within quoted cells
+        is_comma = (block == _COMMA).view(np.uint8)
+        segments = np.concatenate([[0], lf_out + 1])
+        counts = np.zeros(len(segments), np.int64)
+        fits = segments < len(block)
+        counts[fits] = np.add.reduceat(is_comma, segments[fits], dtype=np.int32)
+        if outside is False:
+            counts[:] = 0
+        elif outside is not None:
+            bounds = np.concatenate([[0] if outside.inside_at_start else [], q]).astype(np.int64)
+            if len(bounds) % 2:
+                bounds = np.concatenate([bounds, [len(block)]])
+            opens = bounds[0::2]
+            sums = np.add.reduceat(is_comma, bounds[:-1] if bounds[-1] >= len(block) else bounds, dtype=np.int32)
+            quoted = sums[0::2]
+            if quoted.any():
+                record = np.searchsorted(lf_out, opens)
+                counts -= np.bincount(record, weights=quoted, minlength=len(counts)).astype(np.int64)
         lone_crs.append(lone_out + lo)
         nul = np.flatnonzero(block == _NUL)
         if len(nul):
             nuls.append(nul + lo)
-        counts = np.bincount(np.searchsorted(lf_out, commas, side="left"), minlength=len(lf_out) + 1)
         counts[0] += open_commas
         open_commas = int(counts[-1])
         comma_counts.append(counts[:-1])
         record_ends.append(lf_out + lo)
-    if scan.bad_utf8 is None:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            scan.bad_utf8 = n - len(decoder.getstate()[0])
-
+    scan.bad_utf8 = _first_bad_utf8(data, start)
     ends_lf = np.concatenate(record_ends) if record_ends else np.zeros(0, np.int64)
     counts = np.concatenate(comma_counts) if comma_counts else np.zeros(0, np.int64)
     starts = np.concatenate([[start], ends_lf + 1]).astype(np.int64)
@@ -281,6 +305,37 @@ def _scan(data: np.ndarray, start: int) -> _Scan:
     lines = scan.line_at(starts)
     scan.data_lines = lines[1:][~scan.blank[1:]] if len(lines) > 1 else np.zeros(0, np.int64)
     return scan
+
+
+class _Outside:
+    """Which of some positions in a block are outside quotes, from the block's quote positions."""
+
+    def __init__(self, quotes: np.ndarray, inside_at_start: bool):
+        self.quotes, self.inside_at_start = quotes, inside_at_start
+
+    def __call__(self, positions: np.ndarray) -> np.ndarray:
+        odd = np.searchsorted(self.quotes, positions, side="right") % 2 == 1  # quotes at or before each position
+        return odd if self.inside_at_start else ~odd
+
+
+def _first_bad_utf8(data: np.ndarray, start: int) -> int | None:
+    """The offset of the first byte that is not UTF-8, or None (validated by Polars in blocks, located by Python)."""
+    n, lo = len(data), start
+    while lo < n:
+        hi = min(lo + _BLOCK, n)
+        while hi < n and data[hi] & 0xC0 == 0x80:  # do not cut a character in two
+            hi += 1
+        block = data[lo:hi]
+        if block.max(initial=0) >= 0x80:
+            try:
+                pl.Series([block.tobytes()], dtype=pl.Binary).cast(pl.String)
+            except pl.exceptions.ComputeError:
+                try:
+                    block.tobytes().decode("utf-8")
+                except UnicodeDecodeError as err:
+                    return lo + err.start
+        lo = hi
+    return None
 
 
 def _quote_faults(data: np.ndarray, start: int, quotes: list, still_open: bool) -> list[tuple[int, str]]:
@@ -385,7 +440,7 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {more:,} more" if more > 0 else "")
 
 
-def _parse_cells(path: Path, mm: mmap.mmap, header: list[str], scan: _Scan) -> pl.DataFrame:
+def _parse_cells(path: Path, header: list[str], scan: _Scan) -> pl.DataFrame:
     """The data rows' cells as text, parsed by Polars (blank lines dropped), checked against the scan."""
     schema = {name: pl.String for name in header}
     frame = pl.read_csv(path, has_header=True, schema=schema, empty_string_is_null=False, quote_char='"',
@@ -395,7 +450,8 @@ def _parse_cells(path: Path, mm: mmap.mmap, header: list[str], scan: _Scan) -> p
         if blank_after_header.any():
             frame = frame.filter(pl.Series(~blank_after_header))
     elif frame.height != scan.data_rows:  # Polars split the records otherwise than RFC 4180: use the exact reader
-        frame = _parse_exactly(mm, header, scan)
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            frame = _parse_exactly(mm, header, scan)
     return frame
 
 
@@ -410,9 +466,21 @@ def _parse_exactly(mm: mmap.mmap, header: list[str], scan: _Scan) -> pl.DataFram
 
 
 def _strip(original: pl.DataFrame) -> pl.DataFrame:
-    """Every cell without outer Unicode whitespace; a column with none keeps the original's memory."""
-    stripped = original.with_columns(pl.all().str.strip_chars())
-    return pl.DataFrame([original[c] if stripped[c].equals(original[c]) else stripped[c] for c in original.columns])
+    """Every cell without outer Unicode whitespace; a column with none keeps the original's memory.
+
+    Columns are stripped a few at a time (in parallel), so at most that many
+    stripped copies exist at once.
+    """
+    columns: list[pl.Series] = []
+    for at in range(0, original.width, _STRIP_COLUMNS):
+        names = original.columns[at : at + _STRIP_COLUMNS]
+        stripped = original.select(pl.col(names).str.strip_chars())
+        columns += [original[n] if stripped[n].equals(original[n]) else stripped[n] for n in names]
+        del stripped
+    return pl.DataFrame(columns)
+
+
+_STRIP_COLUMNS = 4
 
 
 # ---------------------------------------------------------------------------
@@ -427,7 +495,7 @@ def neutralise_formulas(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame | pd
     """
     if isinstance(frame, pl.DataFrame):
         texts = [c for c, t in frame.schema.items() if t == pl.String]
-        return frame.with_columns(_guarded(pl.col(c)) for c in texts) if texts else frame
+        return frame.with_columns(_guarded(pl.col(c)).alias(c) for c in texts) if texts else frame
     out = frame.copy(deep=False)
     for col in out.columns:
         if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
@@ -465,16 +533,26 @@ def _prepared(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame:
     names = [("'" + c) if c.startswith(FORMULA_PREFIXES) else c for c in frame.columns]
     if names != frame.columns:
         frame = frame.rename(dict(zip(frame.columns, names)))
+    casts = [pl.col(n).cast(pl.String) for n, t in frame.schema.items() if isinstance(t, (pl.Categorical, pl.Enum))]
+    if casts:
+        frame = frame.with_columns(casts)
+    texts = [n for n, t in frame.schema.items() if t == pl.String]
+    found = frame.select([pl.col(n).str.contains(_FORMULA_PATTERN).any().alias(f"f{i}") for i, n in enumerate(texts)]
+                         + [pl.col(n).str.contains("\x00", literal=True).any().alias(f"n{i}") for i, n in enumerate(texts)]
+                         ).row(0) if texts and frame.height else [False] * (2 * len(texts))
     exprs = []
-    lone = frame.width == 1
-    for name, dtype in frame.schema.items():
+    for i, name in enumerate(texts):
         col = pl.col(name)
-        if dtype in (pl.Categorical, pl.Enum) or isinstance(dtype, (pl.Categorical, pl.Enum)):
-            col, dtype = col.cast(pl.String), pl.String
-        if dtype == pl.String:
-            col = _guarded(col.str.replace_all("\x00", "\ufffd", literal=True))
-            exprs.append(col if lone else pl.when(col == "").then(None).otherwise(col).alias(name))
-        elif dtype == pl.Boolean:
+        if found[len(texts) + i]:
+            col = col.str.replace_all("\x00", "\ufffd", literal=True)
+        if found[i] or found[len(texts) + i]:
+            col = _guarded(col)
+        if frame.width > 1:  # empty text is written as nothing; a lone column keeps "" so no record is a blank line
+            col = pl.when(col != "").then(col)
+        exprs.append(col.alias(name))
+    for name, dtype in frame.schema.items():
+        if dtype == pl.Boolean:
+            col = pl.col(name)
             exprs.append(pl.when(col).then(pl.lit("True")).when(~col).then(pl.lit("False")).alias(name))
     return frame.with_columns(exprs) if exprs else frame
 
