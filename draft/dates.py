@@ -48,6 +48,11 @@ KO_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("ko_day", re.compile(rf"(?<![0-9.,월])(?P<d>{_KD})일(?![ ]?(?:간|동안|만에|째|분))")),
 ]
 
+# Words after which a four-digit number is a year: "in 2009", "since 1998", "between 2001 and 2003", "of 2015"
+YEAR_CONTEXT = re.compile(
+    r"(?i:\b(?:in|since|by|from|during|until|till|before|after|of|between|and|to|through|around|circa|year|years"
+    r"|spring|summer|autumn|fall|winter|late|early|mid|end|beginning|middle|as\s+of|back\s+in)\s*$|\b(?:19|20)\d\d\s*(?:-|–|and|to)\s*$)")
+
 PATTERNS: list[tuple[str, re.Pattern]] = [
     ("iso", re.compile(rf"\b(?P<y>{_YEAR})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})\b")),
     # "21 August 2017", "3 March"
@@ -208,6 +213,8 @@ def _resolve(kind: str, m: re.Match, text: str, pub: dt.date | None) -> FoundDat
         ana = g["ana"].lower()
         which = "same" if ("same" in ana or ana == "that year") else "next"
         return FoundDate(*span, None, "year", anaphor=which)
+    if kind == "year" and not YEAR_CONTEXT.search(before):
+        return None  # a bare number ("1945 packets", "the 1945 building"): a year only in a date context
     if kind in ("year", "part_year"):
         y = int(g["y"])
         if pub is not None and y > pub.year:

@@ -160,6 +160,11 @@ class Sentence:
     paragraph: int
     _text: SText | None = field(default=None, repr=False)
 
+    def text_of_cached(self) -> SText:
+        """The text sliced by an earlier `text_of` call."""
+        assert self._text is not None
+        return self._text
+
     def text_of(self, text: str) -> SText:
         """This sentence's text, sliced once."""
         if self._text is None:
@@ -187,6 +192,8 @@ class Draft:
     arrests: str = ""
     per_note: str = ""
     rate_span: tuple[int, int] | None = None  # for a free-standing exchange-rate statement
+    comparison: tuple[int, int] | None = None  # the clause of an earlier case cited for comparison (absolute span)
+    total: bool = False  # a national or annual total: dated by the period it totals
 
     @property
     def span(self) -> tuple[int, int]:
@@ -287,9 +294,14 @@ def _segment(text: str, start: int, end: int, pub: dt.date | None, outlet: str |
     para_date: dict[int, tuple[str, str]] = {}
     announced: tuple[str, str] | None = None  # latest "said on Saturday": when the story was told
     by_sentence = _group_by_sentence(figures, sentences)
+    datelines = [(m.start(), m.end()) for m in DATELINE.finditer(text, start, end)]
+    story: tuple[str, str] | None = None  # the main event's date, carried to later sentences of the same story
+    story_open = True  # the main event's date is taken from the first dated seizure, before any separate case
     for i, sent in enumerate(sentences):
         s_text = sent.text_of(text)
         dates = find_dates(s_text, pub)
+        # a dateline's date is when the story was filed: publication context, never an event date
+        dates = [d for d in dates if not any(a <= sent.start + d.start < b for a, b in datelines)]
         resolved: list[tuple[FoundDate, str]] = []
         for d in dates:
             if d.anaphor:
@@ -304,14 +316,24 @@ def _segment(text: str, start: int, end: int, pub: dt.date | None, outlet: str |
             if d.reporting and d.value:
                 announced = (d.value, d.text)
         for dr in sentence_drafts:
-            _date(dr, resolved, para_date.get(sent.paragraph), pub, sent, announced)
+            _classify(dr, text, sent, by_sentence[i])
+        clauses = [dr.comparison for dr in sentence_drafts if dr.comparison is not None]
+        if _has(s_text, NEW_CASE):
+            story, story_open = None, False  # a separate case: the story's date is not carried past it
+        for dr in sentence_drafts:
+            _date(dr, resolved, para_date.get(sent.paragraph), pub, sent, announced, story, clauses)
+            if (story_open and story is None and dr.importable and dr.kind in ("seizure", "cash") and dr.event_date
+                    and dr.comparison is None and not dr.total and any(n.startswith("date from '") for n in dr.notes)):
+                story = (dr.event_date, next(n for n in dr.notes if n.startswith("date from '")).split("'")[1])
             _context(dr, text, sentences, i, lex, ref)
         sentence_drafts = _pair_with_previous(sentence_drafts, drafts, text, sentences, i)
         drafts += sentence_drafts
-        if resolved:
-            last = resolved[-1]
+        main = [r for r in resolved if not any(c0 <= r[0].start + sent.start < c1 for c0, c1 in clauses)]
+        if main:
+            last = main[-1]
             para_date[sent.paragraph] = (last[1], last[0].text)
-            anchor_year = last[1][:4]
+        if resolved:
+            anchor_year = resolved[-1][1][:4]
     return _merge_duplicates(drafts, text)
 
 
@@ -809,9 +831,88 @@ def _arrests(s_text: str) -> str:
     return ""
 
 
+# An older case cited for comparison: its figure is dated only by its own words
+COMPARISON = re.compile(
+    r"\b(?:previous|prior|former|old|earlier|last)\s+(?:national\s+)?(?:record|high|largest|biggest|seizure|haul|case|bust)"
+    r"|\brecord\s+(?:of|set)\b|\bcompared\s+(?:with|to)\b|\b(?:up|down)\s+from\b|\blast\s+year['’]s\b"
+    r"|\bthe\s+year\s+before\b|\ba\s+year\s+earlier\b|\bthan\s+(?:the|in|last|a)\b|\bsurpass\w*|\beclips\w*"
+    r"|지난해\s?같은\s?기간|종전|이전\s?최대|역대|보다|대비", re.I)
+# A national or annual total: dated by the period it totals, never by the day it was announced
+PERIOD_TOTAL = re.compile(
+    r"\bnation(?:wide|al(?:ly)?)\b|\bannual(?:ly)?\b|\bso\s+far\s+this\s+year\b|\bthroughout\s+the\s+year\b"
+    r"|\bfor\s+the\s+(?:whole\s+|entire\s+)?year\b|\b(?:over|in|during)\s+the\s+(?:past|last|previous)\s+(?:year|twelve\s+months|12\s+months)\b"
+    r"|\bin\s+total\b|\bin\s+all\b|\bcountrywide\b|\bstatistics\b"
+    r"|연간|한\s?해\s?동안|전국|올해\s?들어|한\s?해\s?간|통계", re.I)
+# The dateline of an agency story ("SEOUL, March 3 (Agency) --"): publication context, not the event
+DATELINE = re.compile(
+    r"^[ \t]*[A-Z][A-Za-z .'’-]{1,40},(?:\s+[A-Z][A-Za-z.]+)?\s+(?:January|February|March|April|May|June|July|August|September"
+    r"|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?\s+\d{1,2}(?:,?\s+\d{4})?"
+    r"\s*(?:\([^)\n]{1,40}\))?\s*(?:--|—|–|-|:)", re.M)
+
+
+# Words that tie a later sentence to the operation told before ("another 12 kg", "at the second site", "the raid")
+SAME_OPERATION = re.compile(
+    r"\b(?:also|another|further|second|third|fourth|remaining|rest|same|there|then|both|each|during\s+the|in\s+the\s+(?:raid|operation|search|swoop))\b"
+    r"|\bthe\s+(?:raid|raids|operation|search|haul|suspects?|couriers?|smugglers?|gang|ring)\b|^\W*(?:They|Their|It|Its|The\s+(?:men|women|two|three|four|five|pair|group))\b"
+    r"|또한?|이와\s?함께|이들|이어|함께|같은\s?날|당시", re.I)
+
+
+def _classify(d: Draft, text: str, sent: Sentence, figs: list[Figure]) -> None:
+    """Mark a draft as a comparison case or a period total from the words around its figure."""
+    f = d.quantity or d.value
+    if f is None:
+        return
+    before_figs = [g.end for g in figs if g.end <= f.start]
+    lo = max([sent.start, f.start - 100] + before_figs)
+    window = text[lo:f.start]
+    m = None
+    for m in COMPARISON.finditer(window):
+        pass
+    if m is not None:
+        d.comparison = (lo + m.start(), min(sent.end, f.end + 40))
+    else:
+        after = text[f.end:min(sent.end, f.end + 40)]
+        ma = re.match(r"[\s,]*(?:\(|-|—)?\s*(?:the\s+|a\s+)?(?:previous|former|old|earlier)\s+record", after, re.I)
+        if ma:
+            d.comparison = (f.start, f.end + ma.end())
+    around = text[max(sent.start, f.start - 80):min(sent.end, f.end + 80)]
+    d.total = PERIOD_TOTAL.search(around) is not None
+
+
 def _date(d: Draft, resolved: list[tuple[FoundDate, str]], para: tuple[str, str] | None, pub: dt.date | None,
-          sent: Sentence, announced: tuple[str, str] | None = None) -> None:
+          sent: Sentence, announced: tuple[str, str] | None = None, story: tuple[str, str] | None = None,
+          clauses: list[tuple[int, int]] = ()) -> None:
     at = d.span[0] - sent.start if (d.quantity or d.value) else 0
+    if d.comparison is not None:
+        c0, c1 = d.comparison[0] - sent.start, d.comparison[1] - sent.start
+        own = [r for r in resolved if c0 <= r[0].start < c1]
+        if own:
+            found, value = min(own, key=lambda r: (abs(r[0].start - at), r[0].start > at))
+            d.event_date = value
+            d.notes.append(f"an earlier case cited for comparison, dated by its own words '{found.text}'")
+        else:
+            d.notes.append("an earlier case cited for comparison: its own words give no date, so none is given "
+                           "(not the date of the story's main event)")
+            d.confidence -= 0.15
+        return
+    # a figure of the main event never takes the date of a comparison clause
+    resolved = [r for r in resolved if not any(c0 <= r[0].start + sent.start < c1 for c0, c1 in clauses)]
+    if d.total and d.importable and d.kind in ("seizure", "cash"):
+        period = [r for r in resolved if r[0].precision in ("year", "month") or r[0].anaphor]
+        if period:
+            found, value = min(period, key=lambda r: (abs(r[0].start - at), r[0].start > at))
+            d.event_date = value
+            d.notes.append(f"a total, dated by the period it covers ('{found.text}')")
+        elif pub is not None:
+            year = pub.year - 1 if pub.month <= 3 else pub.year
+            d.event_date = f"{year:04d}"
+            d.notes.append(f"a total with no period in its words: taken as the year {year} "
+                           f"({'an annual total published early in the next year' if year < pub.year else 'the year so far'}); check")
+            d.confidence -= 0.2
+        else:
+            d.notes.append("a total with no period in its words and no publication date: no date")
+            d.confidence -= 0.15
+        return
     if resolved:
         found, value = min(resolved, key=lambda r: (abs(r[0].start - at), r[0].start > at))
         d.event_date = value
@@ -827,6 +928,11 @@ def _date(d: Draft, resolved: list[tuple[FoundDate, str]], para: tuple[str, str]
         d.event_date = para[0]
         d.notes.append(f"date from '{para[1]}' in an earlier sentence of the paragraph")
         d.confidence -= 0.1
+        return
+    if story and d.kind in ("seizure", "cash") and _has(sent.text_of_cached(), SAME_OPERATION):
+        d.event_date = story[0]
+        d.notes.append(f"date from '{story[1]}' earlier in the story (taken as the same operation; check)")
+        d.confidence -= 0.15
         return
     if announced and d.kind in ("seizure", "cash"):
         d.event_date = announced[0][:7]
