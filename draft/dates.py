@@ -36,7 +36,7 @@ _REPORTING = r"(?i:said|says|announced|reported|told|added|stated|confirmed|disc
 # Korean dates: "2019년 5월 17일", "지난달 17일", "지난해 8월", "17일", "지난해", "최근", "같은 해", "이듬해"
 _KM = r"(?:1[0-2]|0?[1-9])"
 _KD = r"(?:[12][0-9]|3[01]|0?[1-9])"
-_KO_REL_YEAR = r"지난해|작년|올해|금년|올|이듬해|그해|그 해|같은 해|전년"
+_KO_REL_YEAR = r"지난해|작년|올해|금년|이듬해|그해|그 해|같은 해|전년"
 _KO_REL_MONTH = r"지난달|지난 달|이달|이번 달|지난주|지난 주|이번 주|어제|오늘|최근"
 _KO_REPORTING = re.compile(r"밝혔|발표|전했|말했|보도|알려졌|설명했")
 KO_PATTERNS: list[tuple[str, re.Pattern]] = [
@@ -44,7 +44,7 @@ KO_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("ko_relyear", re.compile(rf"(?P<rel>{_KO_REL_YEAR})[ ]?(?P<m>{_KM})월(?:[ ]?(?P<d>{_KD})일)?")),
     ("ko_relmonth_day", re.compile(rf"(?P<rel>지난달|지난 달|이달|이번 달)[ ]?(?P<d>{_KD})일")),
     ("ko_month_day", re.compile(rf"(?<![0-9])(?P<m>{_KM})월(?:[ ]?(?P<d>{_KD})일)?(?![ ]?(?:간|동안))")),
-    ("ko_rel", re.compile(rf"(?P<rel>{_KO_REL_YEAR}|{_KO_REL_MONTH})(?![가-힣]*[ ]?[0-9])")),
+    ("ko_rel", re.compile(rf"(?P<rel>{_KO_REL_YEAR}|{_KO_REL_MONTH})")),
     ("ko_day", re.compile(rf"(?<![0-9.,월])(?P<d>{_KD})일(?![ ]?(?:간|동안|만에|째|분))")),
 ]
 
@@ -232,7 +232,8 @@ def _resolve_ko(kind: str, m: re.Match, text: str, pub: dt.date | None) -> Found
     span = (m.start(), m.end(), m.group(0))
     need_pub = "needs the publication date"
     # "경찰은 17일 ... 밝혔다": a date right after the subject of a reporting verb is when it was told
-    reporting = bool(re.search(r"[은는][ ]?$", text[max(0, m.start() - 3):m.start()])) and bool(_KO_REPORTING.search(text))
+    reporting = (bool(re.search(r"[은는][ ]?$", text[max(0, m.start() - 3):m.start()])) and bool(_KO_REPORTING.search(text))
+                 or bool(re.match(r"[ ]?(?:밝혔|발표했|전했|말했)", text[m.end():m.end() + 5])))  # "... 10일 밝혔다"
     month = int(g["m"]) if g.get("m") else None
     day = int(g["d"]) if g.get("d") else None
     rel = (g.get("rel") or "").replace(" ", "")

@@ -361,17 +361,20 @@ LONE_VALUE = "a value with no quantity"
 
 def _pair_with_previous(new: list[Draft], done: list[Draft], text: str, sentences: list[Sentence], i: int) -> list[Draft]:
     """"In 2015 police seized 50 kg of meth. It was worth $5m.": the value joins the mass of the sentence before."""
-    if i == 0 or not CONTINUES.match(text[sentences[i].start:sentences[i].end]):
+    if i == 0:
         return new
-    previous = sentences[i - 1]
+    continues = CONTINUES.match(sentences[i].text_of(text)) is not None
     out = []
     for d in new:
-        if d.importable and d.kind == "seizure" and d.quantity is None and d.value is not None and LONE_VALUE in d.notes:
+        if (d.importable and d.kind == "seizure" and d.quantity is None and d.value is not None and LONE_VALUE in d.notes
+                and (continues or d.value.tied)):
+            # the free masses of the sentences before (up to three back), skipping earlier cases cited for comparison
             masses = []
-            for m in reversed(done):  # the drafts of the previous sentence are the last ones
-                if m.sentence is not previous:
+            for m in reversed(done):
+                if m.sentence.start < sentences[max(0, i - 3)].start or (masses and m.sentence is not masses[0].sentence):
                     break
-                if m.kind == "seizure" and m.importable and m.quantity is not None and m.value is None:
+                if (m.kind == "seizure" and m.importable and m.quantity is not None and m.value is None
+                        and m.comparison is None):
                     masses.append(m)
             if len(masses) == 1:
                 m = masses[0]
@@ -384,7 +387,8 @@ def _pair_with_previous(new: list[Draft], done: list[Draft], text: str, sentence
     return out
 
 
-CONTINUES = re.compile(r"^\W*(?:The|These|Those|They|It|Its|Their|He|She|His|Her|This|Such)\b")
+CONTINUES = re.compile(r"^\W*(?:(?:The|These|Those|They|It|Its|Their|He|She|His|Her|This|Such)\b"
+                       r"|압수된|적발된|밀반입된|이들|이번에|해당|이\s?(?:마약|필로폰|물량|중))")
 NEW_CASE = re.compile(r"\bseparate(?:ly)?\b|\banother\s+case\b|\belsewhere\b|\bmeanwhile\b", re.I)
 
 
@@ -502,6 +506,12 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
                        s_text, re.I)
         if pm and lex.units.get(pm["unit"].lower(), ("", ""))[1] == "mass":
             per_phrase = (pm["unit"], pm["drug"], sent.start + pm.start(), sent.start + pm.end())
+        # Korean: "필로폰 1g이 15만원에 팔린다" (one gram of ... sells for ...)
+        for f in figs:
+            if (f.kind == "mass" and f.point == 1 and not f.per and re.match(r"(?:이|가|은|는|에|의|짜리)", text[f.end:f.end + 2])):
+                drug = _drug(s_text, lex, f.start - sent.start) or ""
+                per_phrase = (f.unit, drug, f.start, f.end)
+                break
     masses: list[Draft] = []
     for f in figs:
         if f.kind == "money":
@@ -901,6 +911,8 @@ def _date(d: Draft, resolved: list[tuple[FoundDate, str]], para: tuple[str, str]
         period = [r for r in resolved if r[0].precision in ("year", "month") or r[0].anaphor]
         if period:
             found, value = min(period, key=lambda r: (abs(r[0].start - at), r[0].start > at))
+            if not re.fullmatch(r"(?i:last\s+month|this\s+month|지난\s?달|이달|이번\s?달)", found.text.strip()):
+                value = value[:4]  # "so far this year", "10월까지": the total covers the year, not one month
             d.event_date = value
             d.notes.append(f"a total, dated by the period it covers ('{found.text}')")
         elif pub is not None:
