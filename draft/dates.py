@@ -232,7 +232,8 @@ def _resolve_ko(kind: str, m: re.Match, text: str, pub: dt.date | None) -> Found
     span = (m.start(), m.end(), m.group(0))
     need_pub = "needs the publication date"
     # "경찰은 17일 ... 밝혔다": a date right after the subject of a reporting verb is when it was told
-    reporting = (bool(re.search(r"[은는][ ]?$", text[max(0, m.start() - 3):m.start()])) and bool(_KO_REPORTING.search(text))
+    reporting = (kind == "ko_day" and bool(re.search(r"[은는][ ]?$", text[max(0, m.start() - 3):m.start()]))
+                 and bool(_KO_REPORTING.search(text))
                  or bool(re.match(r"[ ]?(?:밝혔|발표했|전했|말했)", text[m.end():m.end() + 5])))  # "... 10일 밝혔다"
     month = int(g["m"]) if g.get("m") else None
     day = int(g["d"]) if g.get("d") else None
