@@ -163,7 +163,6 @@ def evaluate_texts(folder: Path, reference: Path) -> list[DocResult]:
         expected[col] = ""
     expected["source_id"] = expected["file"]
     expected["report_id"] = [f"{f}#{i}" for i, f in enumerate(expected["file"])]
-    sources = pd.DataFrame({"source_id": docs["file"], "published": docs["published"]})
     results = []
     for doc in docs.itertuples(index=False):
         path = folder / doc.file
@@ -173,7 +172,6 @@ def evaluate_texts(folder: Path, reference: Path) -> list[DocResult]:
         result = _score(path.name, [doc.file], text, drafts, expected, ref)
         result.language = doc.language
         results.append(result)
-    del sources
     return results
 
 

@@ -875,9 +875,8 @@ def _classify(d: Draft, text: str, sent: Sentence, figs: list[Figure]) -> None:
     before_figs = [g.end for g in figs if g.end <= f.start]
     lo = max([sent.start, f.start - 100] + before_figs)
     window = text[lo:f.start]
-    m = None
-    for m in COMPARISON.finditer(window):
-        pass
+    cues = list(COMPARISON.finditer(window))
+    m = cues[-1] if cues else None  # the cue nearest the figure
     if m is not None:
         d.comparison = (lo + m.start(), min(sent.end, f.end + 40))
     else:
