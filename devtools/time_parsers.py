@@ -34,6 +34,9 @@ ARTICLE_INPUTS = {
     "'Mr. ' abbreviations": lambda n: ("Mr. " * (n // 4 + 1))[:n],
     "Korean '70㎏ 가량 필로폰 압수. '": lambda n: ("지난달 17일 70㎏ 가량 필로폰을 압수했다. " * (n // 25 + 1))[:n],
     "digits and blanks": lambda n: ("5 " * (n // 2 + 1))[:n],
+    "'1,' repeated (one long number)": lambda n: ("1," * (n // 2 + 1))[:n],
+    "'US$1=' repeated": lambda n: ("US$1=" * (n // 5 + 1))[:n],
+    "'5 (' brackets": lambda n: ("5 (" * (n // 3 + 1))[:n],
 }
 
 

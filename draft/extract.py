@@ -85,12 +85,12 @@ ARRESTS = [
 # Exchange-rate statements: "US$1=W1,117", "1 dollar = 1,117 won", "1,117 won to the dollar".
 RATE_STATEMENTS = [
     re.compile(r"(?:US\$|U\.S\.\s?\$|\$|USD\s?)\s?1\s*(?:=|equals|to)\s*(?P<marker>[₩W¥Y₱P€]|RMB\s?|HK\$|NT\$|A\$)?\s?"
-               r"(?P<n>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<word>won|yen|yuan|pesos|baht|euros?|renminbi))?", re.I),
+               r"(?P<n>\d[\d,]*+(?:\.\d+)?)(?:\s*(?P<word>won|yen|yuan|pesos|baht|euros?|renminbi))?", re.I),
     re.compile(r"\b(?:one|1)\s+(?:US\s+|U\.S\.\s+)?dollars?\s*(?:=|equals|is\s+worth|to)\s*(?P<marker>[₩W¥Y₱P€])?\s?"
-               r"(?P<n>\d[\d,]*(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?", re.I),
-    re.compile(r"(?P<marker>[₩W¥Y₱P€])?(?P<n>\d[\d,]*(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?\s+"
+               r"(?P<n>\d[\d,]*+(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?", re.I),
+    re.compile(r"(?<![\d,.])(?P<marker>[₩W¥Y₱P€])?(?P<n>\d[\d,]*+(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?\s+"
                r"(?:to|per|against)\s+(?:the|one|a|each|1)\s+(?:US\s+|U\.S\.\s+)?dollar\b", re.I),
-    re.compile(r"\bexchange\s+rate\s+of\s+(?P<marker>[₩W¥Y₱P€])?(?P<n>\d[\d,]*(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?", re.I),
+    re.compile(r"\bexchange\s+rate\s+of\s+(?P<marker>[₩W¥Y₱P€])?(?P<n>\d[\d,]*+(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?", re.I),
 ]
 COUNTRY_WORDS = {
     "china": "CN", "chinese": "CN", "south korea": "KR", "south korean": "KR", "seoul": "KR", "japan": "JP",
@@ -623,12 +623,15 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
             d.rate_span = (sent.start + m.start(), sent.start + m.end())
             drafts.append(d)
     # Exchange-rate statements that are not attached to a value
+    stated = {d.stated_rate for d in drafts if d.stated_rate}  # sets: one look-up per rate statement
+    fig_rates = {f.stated_rate for f in figs if f.stated_rate}
     lo = bisect.bisect_left(rates, (sent.start,))
     hi = bisect.bisect_left(rates, (sent.end,))
     for s, e, rate in rates[lo:hi]:
-        if not any(d.stated_rate == rate for d in drafts):
-            if any(f.stated_rate == rate for f in figs):
+        if rate not in stated:
+            if rate in fig_rates:
                 continue
+            stated.add(rate)
             d = Draft(kind="", sentence=sent, importable=False, stated_rate=rate)
             d.notes.append(f"exchange-rate statement ({text[s:e]}), not a seizure or price")
             d.rate_span = (s, e)
@@ -872,8 +875,9 @@ def _classify(d: Draft, text: str, sent: Sentence, figs: list[Figure]) -> None:
     f = d.quantity or d.value
     if f is None:
         return
-    before_figs = [g.end for g in figs if g.end <= f.start]
-    lo = max([sent.start, f.start - 100] + before_figs)
+    i = bisect.bisect_left(figs, f.start, key=lambda g: g.start)  # figs are in text order
+    before = figs[i - 1].end if i > 0 and figs[i - 1].end <= f.start else sent.start
+    lo = max(sent.start, f.start - 100, before)
     window = text[lo:f.start]
     cues = list(COMPARISON.finditer(window))
     m = cues[-1] if cues else None  # the cue nearest the figure
@@ -996,6 +1000,21 @@ def _merge_duplicates(drafts: list[Draft], text: str) -> list[Draft]:
     return out
 
 
+SENTENCE_CELL = 1000  # a longer sentence is shown around the figure
+
+
+def _sentence_cell(d: Draft, text: str, start: int, end: int) -> str:
+    """The figure's sentence with blanks collapsed; a very long one cut to the part around the figure."""
+    sent = d.sentence
+    if sent.end - sent.start <= SENTENCE_CELL:
+        memo = sent.text_of(text).memo
+        if "cell" not in memo:
+            memo["cell"] = re.sub(r"\s+", " ", str(sent.text_of(text))).strip()
+        return memo["cell"]
+    lo, hi = max(sent.start, start - 300), min(sent.end, end + 300)
+    return ("… " if lo > sent.start else "") + re.sub(r"\s+", " ", text[lo:hi]).strip() + (" …" if hi < sent.end else "")
+
+
 def _row(i: int, d: Draft, text: str, source_id: str, pub: dt.date | None) -> dict:
     if d.quantity or d.value:
         start, end = d.span
@@ -1027,6 +1046,6 @@ def _row(i: int, d: Draft, text: str, source_id: str, pub: dt.date | None) -> di
         "import": "yes" if d.importable else "no",
         "char_start": start,
         "char_end": end,
-        "sentence": re.sub(r"\s+", " ", text[d.sentence.start:d.sentence.end]).strip() if d.sentence else "",
+        "sentence": _sentence_cell(d, text, start, end) if d.sentence else "",
         "confidence": round(max(0.05, min(0.99, d.confidence)), 2),
     }
