@@ -878,18 +878,31 @@ def _classify(d: Draft, text: str, sent: Sentence, figs: list[Figure]) -> None:
     i = bisect.bisect_left(figs, f.start, key=lambda g: g.start)  # figs are in text order
     before = figs[i - 1].end if i > 0 and figs[i - 1].end <= f.start else sent.start
     lo = max(sent.start, f.start - 100, before)
-    window = text[lo:f.start]
-    cues = list(COMPARISON.finditer(window))
-    m = cues[-1] if cues else None  # the cue nearest the figure
-    if m is not None:
-        d.comparison = (lo + m.start(), min(sent.end, f.end + 40))
+    s_text = sent.text_of(text)
+    cues = [c for c in _cue_spans(s_text, COMPARISON, lo - sent.start, f.start - sent.start)
+            if lo <= sent.start + c[0] and sent.start + c[1] <= f.start]
+    if cues:  # the cue nearest the figure
+        d.comparison = (sent.start + cues[-1][0], min(sent.end, f.end + 40))
     else:
         after = text[f.end:min(sent.end, f.end + 40)]
         ma = re.match(r"[\s,]*(?:\(|-|—)?\s*(?:the\s+|a\s+)?(?:previous|former|old|earlier)\s+record", after, re.I)
         if ma:
             d.comparison = (f.start, f.end + ma.end())
-    around = text[max(sent.start, f.start - 80):min(sent.end, f.end + 80)]
-    d.total = PERIOD_TOTAL.search(around) is not None
+    a, b = max(sent.start, f.start - 80) - sent.start, min(sent.end, f.end + 80) - sent.start
+    d.total = any(a <= c0 and c1 <= b for c0, c1 in _cue_spans(s_text, PERIOD_TOTAL, a, b))
+
+
+@per_sentence
+def _all_cues(s_text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in pattern.finditer(s_text)]
+
+
+def _cue_spans(s_text: str, pattern: re.Pattern, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
+    """The matches of `pattern` in the sentence (found once per sentence) that start in [lo - 100, hi)."""
+    spans = _all_cues(s_text, pattern)
+    i = bisect.bisect_left(spans, (lo - 100, 0))
+    j = len(spans) if hi is None else bisect.bisect_left(spans, (hi, 0))
+    return spans[i:j]
 
 
 def _date(d: Draft, resolved: list[tuple[FoundDate, str]], para: tuple[str, str] | None, pub: dt.date | None,
