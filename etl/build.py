@@ -104,7 +104,7 @@ def run(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejects
         raise InputProblems(errors + warnings)
 
     rejected = result.rejected
-    kept = result.frame.filter(~rejected)
+    kept = result.frame.filter(~rejected) if rejected.any() else result.frame  # no copy when nothing is rejected
     derived = incident_columns(kept.select(KEY_COLUMNS), incidents.frame if incidents is not None else None,
                                ref.source_types)
     frame = pl.concat([kept, derived], how="horizontal").select(NAMES)
