@@ -443,8 +443,11 @@ def _names(names: list[str]) -> str:
 def _parse_cells(path: Path, header: list[str], scan: _Scan) -> pl.DataFrame:
     """The data rows' cells as text, parsed by Polars (blank lines dropped), checked against the scan."""
     schema = {name: pl.String for name in header}
-    frame = pl.read_csv(path, has_header=True, schema=schema, empty_string_is_null=False, quote_char='"',
-                        infer_schema=False, raise_if_empty=False)
+    try:
+        frame = pl.read_csv(path, has_header=True, schema=schema, empty_string_is_null=False, quote_char='"',
+                            infer_schema=False, raise_if_empty=False)
+    except pl.exceptions.PolarsError:  # the scan found the file sound: read it exactly, record by record
+        frame = pl.DataFrame(schema=schema)
     blank_after_header = scan.blank[1:]
     if frame.height == len(blank_after_header):
         if blank_after_header.any():
