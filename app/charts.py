@@ -65,7 +65,8 @@ def _layout(height: int = 380, **extra) -> dict:
     layout = dict(
         font=FONT, height=height, margin=dict(l=8, r=8, t=8, b=8), paper_bgcolor="white", plot_bgcolor="white",
         hoverlabel=dict(font=dict(family=FONT["family"], size=13)), separators=".,",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, title=None,
+        # below the plot: on a phone a legend above it would push the chart below the fold
+        legend=dict(orientation="h", yanchor="top", xanchor="left", x=0, title=None, traceorder="normal",
                     font=dict(size=12), itemclick="toggleothers"),
     )
     layout.update(extra)
@@ -139,7 +140,7 @@ def kg_per_year(table: pl.DataFrame, colours: dict[str, str], span: tuple[int, i
         notes.append("Not in kilograms: " + ", ".join(fmt.count(n, unit) for unit, n in tablets.items()) + ".")
     if undated:
         notes.append(f"{_n(undated, 'seizure')} without a date cannot be placed in a year.")
-    return Chart("kg_per_year", "Kilograms of drugs seized in reported seizures, by year",
+    return Chart("kg_per_year", "Kilograms seized per year, by drug",
                  "Sum of the reported masses in kilograms, each incident counted once, stacked by drug.",
                  fig, t.rename(columns={"kg": "kilograms"}), note=" ".join(notes))
 

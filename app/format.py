@@ -37,9 +37,10 @@ def significant(value: float | None, digits: int = 3) -> float | None:
 def _plain(value: float) -> str:
     """3 significant digits, thousands separators, no trailing zeros: 1041.58 -> '1,040', 6.4 -> '6.4'."""
     v = significant(value, 3)
-    if abs(v) >= 100:
+    if abs(v) >= 100 or v == 0:
         return f"{v:,.0f}"
-    return f"{v:,.2f}".rstrip("0").rstrip(".")
+    decimals = 2 - int(math.floor(math.log10(abs(v))))
+    return f"{v:,.{decimals}f}".rstrip("0").rstrip(".")
 
 
 def large(value: float | None) -> str:
@@ -58,7 +59,7 @@ def mass(kg: float | None) -> str:
         return ""
     if kg == 0:
         return "0 kg"
-    if abs(kg) < 0.001:
+    if abs(kg) < 1e-6:
         return f"{_plain(kg * 1e6)} mg"
     if abs(kg) < 1:
         return f"{_plain(kg * 1000)} g"

@@ -21,9 +21,8 @@ from app import queries as q
 from etl.csvio import csv_bytes
 
 TITLE = "Drug seizures and prices linked to North Korea"
-CAVEAT = ("**Reported figures, not a measure of trafficking.** Every number here comes from a news report or an "
-          "official document: seizures nobody wrote about are missing, and years with more press attention look "
-          "busier. See *About the data*.")
+CAVEAT = ("**Reported figures, not a measure of trafficking:** seizures nobody wrote about are missing, and years "
+          "with more press attention look busier (see *About the data*).")
 EMPTY = "Nothing in this selection. Widen the year range, clear a filter in the sidebar, or press **Reset filters**."
 BOM = b"\xef\xbb\xbf"
 
@@ -66,16 +65,15 @@ def render() -> None:
     colours = charts.drug_colours(ds.drugs)
     base = str(ds.base_year or "constant")
 
+    st.html(CSS)
     st.title(TITLE)
     st.markdown(CAVEAT)
-    for notice in state.notices():
+    for notice in state.notices(filters):
         st.warning(fmt.md(notice), icon=":material/link_off:")
-    if ds.note:
-        st.caption(fmt.md(ds.note))
 
     h = q.headline(frame, filters)
     rows = q.select(frame, filters)
-    _headline(h, filters, base)
+    _headline(h, filters, base, ds.note)
 
     tabs = st.tabs(list(state.TABS), key=state.W[state.TAB], on_change="rerun")
     tab = st.session_state.get(state.W[state.TAB]) or state.TABS[0]
@@ -137,30 +135,43 @@ class _Context:
         return re.sub(r"[^A-Za-z0-9+._-]+", "-", stem)[:180]
 
 
-def _headline(h: q.Headline, filters: q.Filters, base: str) -> None:
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def _headline(h: q.Headline, filters: q.Filters, base: str, note: str) -> None:
     if h.reports == 0:
-        parts = ["**No report** matches this selection."]
+        text = "**No report** matches this selection."
     else:
-        kg = f"**{fmt.mass(h.kg)}** seized in {h.seizures_with_kg:,} seizure(s) with a stated mass"
+        kg = f"**{fmt.mass(h.kg)}** seized in {_n(h.seizures_with_kg, 'seizure')} with a stated mass"
         if h.tablets:
-            kg += ", plus " + ", ".join(fmt.count(n, u) for u, n in h.tablets.items()) + " not in kilograms"
-        parts = [f"**{h.incidents:,} incident(s)** from {h.reports:,} report(s)", kg]
+            kg += ", plus " + ", ".join(fmt.count(n, u) for u, n in h.tablets.items()) + " not in kg"
+        parts = [f"**{_n(h.incidents, 'incident')}** from {_n(h.reports, 'report')}", kg]
         if h.seizures_with_value:
-            parts.append(f"stated value **{fmt.money(h.value_usd_const)}** ({base} US$, {h.seizures_with_value:,} "
-                         "seizure(s))")
-        parts.append(f"{h.price_quotes:,} market price quote(s)")
-    text = " · ".join(parts) + "."
-    extra = []
+            parts.append(f"stated value **{fmt.md(fmt.money(h.value_usd_const))}** ({base} US{fmt.md('$')})")
+        parts.append(_n(h.price_quotes, "market price quote"))
+        text = " · ".join(parts) + "."
+    extra = ["Each incident counted once."]
     if h.undated_left_out:
-        why = (f"the years {filters.years[0]}–{filters.years[1]}" if filters.years else "the choice to leave them out")
-        extra.append(f"{h.undated_left_out:,} incident(s) without a date are not counted: {why} cannot include "
-                     "them.")
+        why = (f"the years {filters.years[0]}–{filters.years[1]}" if filters.years else "this choice")
+        extra.append(f"{_n(h.undated_left_out, 'incident')} without a date {'is' if h.undated_left_out == 1 else 'are'}"
+                     f" left out: {why} cannot include undated reports.")
     if h.totals_left_out:
-        extra.append(f"{h.totals_left_out:,} operation or annual total(s) are not added, because the seizures they "
-                     "sum are counted.")
-    extra.append("Each incident is counted once (one report per incident; totals never added to their parts).")
+        extra.append(f"{_n(h.totals_left_out, 'operation total')} not added to the seizures {'it sums' if h.totals_left_out == 1 else 'they sum'}.")
+    if note:
+        extra.append(fmt.md(note))
     st.markdown(text)
     st.caption(" ".join(extra))
+
+
+CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3rem; }
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"] { padding-top: 3.2rem; }
+  h1 { font-size: 1.65rem !important; padding-top: 0.25rem !important; padding-bottom: 0.25rem !important; }
+  h5 { font-size: 1.05rem !important; }
+}
+</style>"""
 
 
 # --------------------------------------------------------------------------- charts
@@ -201,7 +212,7 @@ def _show(chart: charts.Chart | None, empty: str, ctx: _Context) -> None:
         return
     st.markdown(f"##### {fmt.md(chart.title)}")
     st.caption(fmt.md(chart.subtitle))
-    st.plotly_chart(chart.fig, key=f"chart_{chart.key}", config=chart.config, width="stretch",
+    st.plotly_chart(chart.fig, key=f"chart_{chart.key}", config=chart.config, width="stretch", theme=None,
                     alt=f"{chart.title}. {chart.subtitle}")
     line = chart.source + "." + (f" {chart.note}" if chart.note else "")
     st.caption(fmt.md(line))
@@ -214,7 +225,7 @@ def _show(chart: charts.Chart | None, empty: str, ctx: _Context) -> None:
                                    on_click="ignore", width="stretch")
         else:
             st.caption("Images need Chromium on the server (/usr/bin/chromium), which is not installed.")
-        st.download_button("This chart's data (CSV)", lambda: BOM + csv_bytes(chart.data), file_name=f"{stem}.csv",
+        st.download_button("This chart's data (CSV)", lambda: excel_csv(chart.data), file_name=f"{stem}.csv",
                            mime="text/csv", key=f"dl_{chart.key}_csv", on_click="ignore", width="stretch")
 
 
@@ -347,16 +358,16 @@ def _downloads(frame: pl.DataFrame, rows: pl.DataFrame, every: bool, ctx: _Conte
     selection = rows.select(columns)
     stem, full = ctx.file_stem(""), ctx.file_stem("").split("_v")[0] + f"_v{ctx.ds.version}_all"
     c1, c2 = st.columns(2)
-    c1.download_button(f"Selection, {len(selection):,} reports (CSV)", lambda: BOM + csv_bytes(selection.to_pandas()),
+    c1.download_button(f"Selection, {len(selection):,} reports (CSV)", lambda: excel_csv(selection),
                        file_name=f"{stem}.csv", mime="text/csv", key="download_selection_csv", on_click="ignore",
                        icon=":material/download:", width="stretch", disabled=selection.is_empty())
-    c2.download_button("Selection (Parquet)", lambda: _parquet(selection), file_name=f"{stem}.parquet",
+    c2.download_button("Selection (Parquet)", lambda: parquet_bytes(selection), file_name=f"{stem}.parquet",
                        mime="application/vnd.apache.parquet", key="download_selection_parquet", on_click="ignore",
                        icon=":material/download:", width="stretch", disabled=selection.is_empty())
-    c1.download_button(f"All {len(frame):,} reports (CSV)", lambda: BOM + csv_bytes(frame.select(columns).to_pandas()),
+    c1.download_button(f"All {len(frame):,} reports (CSV)", lambda: excel_csv(frame.select(columns)),
                        file_name=f"{full}.csv", mime="text/csv", key="download_full_csv", on_click="ignore",
                        icon=":material/download:", width="stretch")
-    c2.download_button("All reports (Parquet)", lambda: _parquet(frame.select(columns)), file_name=f"{full}.parquet",
+    c2.download_button("All reports (Parquet)", lambda: parquet_bytes(frame.select(columns)), file_name=f"{full}.parquet",
                        mime="application/vnd.apache.parquet", key="download_full_parquet", on_click="ignore",
                        icon=":material/download:", width="stretch")
     if ctx.ds.package:
@@ -369,7 +380,12 @@ def _downloads(frame: pl.DataFrame, rows: pl.DataFrame, every: bool, ctx: _Conte
         st.caption("No data dictionary (datapackage.json) was found next to the data file.")
 
 
-def _parquet(frame: pl.DataFrame) -> bytes:
+def excel_csv(frame: pl.DataFrame | pd.DataFrame) -> bytes:
+    """CSV that Excel opens as UTF-8 (a byte-order mark first), formula-safe, every digit kept."""
+    return BOM + csv_bytes(frame.to_pandas() if isinstance(frame, pl.DataFrame) else frame)
+
+
+def parquet_bytes(frame: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
     return buffer.getvalue()

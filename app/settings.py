@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 SAFE = {
     "server.address": "127.0.0.1",      # only this machine can connect
@@ -23,6 +24,7 @@ RUNTIME = ("client.showErrorDetails", "server.maxUploadSize", "browser.gatherUsa
 ALLOW_REMOTE = "SEIZURES_ALLOW_REMOTE"
 LOCAL = {"127.0.0.1", "localhost", "::1"}
 log = logging.getLogger(__name__)
+_said = False
 
 
 def flags() -> list[str]:
@@ -41,7 +43,10 @@ def apply() -> str | None:
     for key in RUNTIME:
         if config.get_option(key) != SAFE[key]:
             config.set_option(key, SAFE[key], "dashboard.py")
-    log.info("settings: %s", effective())
+    global _said
+    if not _said:  # once per process, on the server's log (the tests read it)
+        print(f"dashboard settings: {effective()}", file=sys.stderr, flush=True)
+        _said = True
     address = config.get_option("server.address") or ""
     if address not in LOCAL and os.environ.get(ALLOW_REMOTE) != "1" and _serving():
         return (f"This dashboard was started to listen on “{address or 'every network interface'}”, not only on "

@@ -203,13 +203,13 @@ def start(opts: Options, incident_known: Callable[[str], bool]) -> View:
     return view
 
 
-def notices() -> list[str]:
-    """The link's notices, while the view is still the one the link produced."""
+def notices(filters: Filters) -> list[str]:
+    """The link's notices, while the filters are still those the link produced."""
     kept = st.session_state.get(NOTICE_KEY)
     if not kept:
         return []
     texts, view = kept
-    return texts if st.session_state.get(VIEW_KEY) == view else []
+    return texts if view.filters == filters else []
 
 
 def sidebar(opts: Options) -> Filters:

@@ -69,3 +69,10 @@ def streamlit_server(log_path: Path, app_args: list[str] = ()):
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
         log.close()
+
+
+def wait_for_first_chart(page) -> None:
+    """Wait until the first Plotly chart of the page has drawn its marks."""
+    page.wait_for_selector(".js-plotly-plot .main-svg", state="attached")
+    page.wait_for_function("(() => { const p = document.querySelector('.js-plotly-plot');"
+                           " return p && p.querySelectorAll('.point, .trace path, .bars path').length > 0; })()")
