@@ -367,7 +367,7 @@ def undated_left_out(frame: pl.DataFrame, filters: Filters) -> int:
     if filters.years is None and filters.include_undated:
         return 0
     rows = counted(frame.filter(_others(filters)))
-    return int(rows["year"].null_count())
+    return int(rows.filter(pl.col("year").is_null())["incident_id"].n_unique())
 
 
 def counted(rows: pl.DataFrame) -> pl.DataFrame:
