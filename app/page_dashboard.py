@@ -79,20 +79,22 @@ def render() -> None:
     tab = st.session_state.get(state.W[state.TAB]) or state.TABS[0]
     incident, every = view.incident, view.every_report
     context = _Context(ds, filters, view, base)
-    with tabs[0]:
-        if tabs[0].open is not False:
-            if h.reports == 0:
-                st.info(EMPTY)
-            else:
-                _charts(frame, rows, filters, colours, base, h, context)
-    with tabs[1]:
-        if tabs[1].open:
+    charts_of = {state.TABS[0]: _seizure_charts, state.TABS[1]: _price_charts, state.TABS[2]: _map_chart}
+    for container, name in zip(tabs, state.CHART_TABS):
+        with container:
+            if container.open is not False:  # only the open tab runs (None: no state, e.g. in a test)
+                if h.reports == 0:
+                    st.info(EMPTY)
+                else:
+                    charts_of[name](key, frame, rows, filters, colours, base, h, context)
+    with tabs[3]:
+        if tabs[3].open:
             every = st.toggle("List every report, not only one per incident", key=state.W[state.REPORTS],
                               help="The sums and charts always count each incident once; this only changes the "
                                    "table.")
             incident = _table(frame, rows, every, context)
-    with tabs[2]:
-        if tabs[2].open:
+    with tabs[4]:
+        if tabs[4].open:
             methodology.render(ds, _citation(context))
     state.finish(state.View(filters, bool(every), tab, incident), opts)
 
@@ -177,33 +179,46 @@ CSS = """<style>
 # --------------------------------------------------------------------------- charts
 
 
-def _charts(frame, rows, filters, colours, base, h: q.Headline, ctx: _Context) -> None:
-    undated_seizures = len(q.counted(rows).filter((pl.col("kind") == "seizure") & pl.col("year").is_null()
-                                                  & pl.col("quantity_kg").is_not_null()))
-    first = [
-        (charts.kg_per_year(q.kg_per_year(rows), colours, filters.years, h.tablets, undated_seizures),
-         "No seizure with a stated mass and a year in this selection."),
-        (charts.seizure_points(*q.seizure_points(rows), colours),
-         "No dated seizure with a stated mass in this selection."),
-    ]
-    meth = q.nk_meth_prices(frame, filters.years)
-    prices = [
-        (charts.market_prices(*q.market_prices(rows), colours, base), "No quoted market price in this selection."),
-        (charts.implied_values(*q.implied_values(rows), colours, base),
-         "No seizure in this selection states both a mass and a value."),
-    ]
-    last = [
-        (charts.nk_meth_prices(meth, colours.get("methamphetamine", charts.PALETTE[0]), base),
-         "No quoted price of methamphetamine inside North Korea in these years."),
-        (charts.seizure_map(*q.map_points(rows), colours), "No seizure with a location in this selection."),
-    ]
-    for pair in (first, prices, last):
-        columns = st.columns(2, gap="large")
-        for column, (chart, empty) in zip(columns, pair):
-            with column:
-                _show(chart, empty, ctx)
-    st.caption("The price of methamphetamine inside North Korea follows the year range only: it is the series "
-               "of quotes from inside the country, whatever the other filters.")
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _built(name: str, key: tuple, filters: q.Filters, _build):
+    """A chart built once per file version and selection, shared by every visitor (figures are not changed)."""
+    return _build()
+
+
+def _pair(items, ctx: _Context) -> None:
+    columns = st.columns(len(items), gap="large") if len(items) > 1 else [st.container()]
+    for column, (chart, empty) in zip(columns, items):
+        with column:
+            _show(chart, empty, ctx)
+
+
+def _seizure_charts(key, frame, rows, filters, colours, base, h: q.Headline, ctx: _Context) -> None:
+    def kg():
+        c = q.counted(rows)
+        undated = len(c.filter((pl.col("kind") == "seizure") & pl.col("year").is_null()
+                               & pl.col("quantity_kg").is_not_null()))
+        return charts.kg_per_year(q.kg_per_year(rows), colours, filters.years, h.tablets, undated)
+
+    _pair([(_built("kg", key, filters, kg), "No seizure with a stated mass and a year in this selection."),
+           (_built("points", key, filters, lambda: charts.seizure_points(*q.seizure_points(rows), colours)),
+            "No dated seizure with a stated mass in this selection.")], ctx)
+
+
+def _price_charts(key, frame, rows, filters, colours, base, h: q.Headline, ctx: _Context) -> None:
+    meth = _built("meth", key, q.Filters(years=filters.years), lambda: charts.nk_meth_prices(
+        q.nk_meth_prices(frame, filters.years), colours.get("methamphetamine", charts.PALETTE[0]), base))
+    _pair([(meth, "No quoted price of methamphetamine inside North Korea in these years.")], ctx)
+    st.caption("This chart follows the year range only: it is the series of quotes from inside the country, "
+               "whatever the other filters.")
+    _pair([(_built("market", key, filters, lambda: charts.market_prices(*q.market_prices(rows), colours, base)),
+            "No quoted market price in this selection."),
+           (_built("implied", key, filters, lambda: charts.implied_values(*q.implied_values(rows), colours, base)),
+            "No seizure in this selection states both a mass and a value.")], ctx)
+
+
+def _map_chart(key, frame, rows, filters, colours, base, h: q.Headline, ctx: _Context) -> None:
+    _pair([(_built("map", key, filters, lambda: charts.seizure_map(*q.map_points(rows), colours)),
+            "No seizure with a location in this selection.")], ctx)
 
 
 def _show(chart: charts.Chart | None, empty: str, ctx: _Context) -> None:

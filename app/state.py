@@ -14,7 +14,7 @@ left out of the address):
     kind=Seizures|Prices|Cash+seized   (or seizure, price, cash); repeatable
     link=LABEL|CODE       how the report ties the case to North Korea; repeatable
     reports=all           the table lists every report, not one per incident (the sums never change)
-    tab=Table+and+downloads|About+the+data
+    tab=Prices|Map|Table+and+downloads|About+the+data
     incident=ID           the incident shown under "Reports behind an incident"
 """
 from __future__ import annotations
@@ -29,7 +29,8 @@ from app.queries import Filters, Options
 
 YEARS, UNDATED, DRUG, COUNTRY, KIND, LINK, REPORTS, TAB, INCIDENT = (
     "years", "undated", "drug", "country", "kind", "link", "reports", "tab", "incident")
-TABS = ("Charts", "Table and downloads", "About the data")
+TABS = ("Seizures", "Prices", "Map", "Table and downloads", "About the data")
+CHART_TABS = TABS[:3]
 KNOWN = {YEARS, UNDATED, DRUG, COUNTRY, KIND, LINK, REPORTS, TAB, INCIDENT, "once"}
 FALSE, TRUE = {"false", "no", "0", "off"}, {"true", "yes", "1", "on"}
 VIEW_KEY = "_view"  # the current view, kept across pages (widget state is dropped on another page)
@@ -127,7 +128,9 @@ def parse(params: Mapping[str, list[str]], opts: Options,
     for value in params.get(TAB, [])[:1]:
         found = _one_of(value, TABS)
         if found is None and value.strip().casefold() == "methodology":
-            found = TABS[2]
+            found = TABS[4]
+        if found is None and value.strip().casefold() == "charts":
+            found = TABS[0]
         if found is None:
             notices.append(f"The link's tab “{value}” does not exist: the {TABS[0]} tab is shown.")
         else:

@@ -79,3 +79,14 @@ def counted_rows(selected: list[dict]) -> list[dict]:
             continue
         out.append(r)
     return out
+
+
+CHART_TABS = ("Seizures", "Prices", "Map")
+
+
+def all_figures(monkeypatch, tmp_path, params: dict | None = None) -> dict[str, dict]:
+    """The figures of every chart tab (only the open tab runs, so the page is run once per tab)."""
+    out = {}
+    for tab in CHART_TABS:
+        out.update(figures(run(monkeypatch, tmp_path, {**(params or {}), "tab": tab})))
+    return out

@@ -16,7 +16,7 @@ import pytest
 
 from app import format as fmt
 from app import page_dashboard, queries
-from dash_helpers import DATA_CSV, REPO, counted_rows, figures, points, rows, run, texts, warnings
+from dash_helpers import DATA_CSV, REPO, all_figures, counted_rows, figures, points, rows, run, texts, warnings
 
 BOM = b"\xef\xbb\xbf"
 
@@ -72,7 +72,7 @@ def test_link_drug_and_kind_in_other_case_are_applied(monkeypatch, tmp_path):
     ({"years": "abc"}, "abc", "all years are shown"),
     ({"years": "1800"}, "1800", "all years are shown"),
     ({"incident": "nope"}, "nope", "no incident is shown"),
-    ({"tab": "Nowhere"}, "Nowhere", "the Charts tab is shown"),
+    ({"tab": "Nowhere"}, "Nowhere", "the Seizures tab is shown"),
     ({"colour": "red"}, "colour", "ignored"),
 ])
 def test_link_value_not_understood_is_said_with_what_is_used_instead(monkeypatch, tmp_path, params, value, instead):
@@ -167,7 +167,7 @@ def test_table_counts_each_incident_once_and_lists_every_report_on_request(monke
 
 
 def test_market_prices_and_seizure_valuations_are_separate_charts_per_drug(monkeypatch, tmp_path):
-    figs = figures(run(monkeypatch, tmp_path))
+    figs = all_figures(monkeypatch, tmp_path)
     quotes = [r for r in counted_rows(rows()) if r["kind"] == "price" and r["price_usd_per_kg_const"] and r["date"]]
     implied = [r for r in counted_rows(rows()) if r["kind"] == "seizure" and r["implied_usd_per_kg_const"] and r["date"]]
     assert sorted(points(figs["market_prices"])) == pytest.approx(sorted(float(r["price_usd_per_kg_const"]) for r in quotes))
@@ -181,7 +181,7 @@ def test_market_prices_and_seizure_valuations_are_separate_charts_per_drug(monke
 
 
 def test_nk_methamphetamine_price_chart_is_per_gram_with_sources(monkeypatch, tmp_path):
-    figs = figures(run(monkeypatch, tmp_path))
+    figs = figures(run(monkeypatch, tmp_path, {"tab": "Prices"}))
     quotes = [r for r in counted_rows(rows()) if r["kind"] == "price" and r["country"] == "KP"
               and r["drug"] == "methamphetamine" and r["price_usd_per_kg_const"] and r["date"]]
     assert quotes
@@ -219,7 +219,7 @@ def test_tablets_are_counted_beside_the_kilograms(monkeypatch, tmp_path):
     assert tablets > 1e6
     assert f"plus {fmt.count(tablets, 'tablet')} not in kg" in headline(at)
     assert fmt.count(tablets, "tablet") == "1.17 million tablets"
-    hovers = " ".join(str(t["customdata"]) for t in figures(at)["map"]["data"])
+    hovers = " ".join(str(t["customdata"]) for t in figures(run(monkeypatch, tmp_path, {"tab": "Map"}))["map"]["data"])
     assert "506,000 tablets" in hovers and "amount not stated" not in hovers.split("506,000 tablets")[0][-40:]
 
 
@@ -234,7 +234,7 @@ def test_a_fraction_of_a_gram_is_not_shown_as_zero_kg(monkeypatch, tmp_path):
 
 
 def test_one_point_gets_a_time_axis_of_years(monkeypatch, tmp_path):
-    figs = figures(run(monkeypatch, tmp_path, {"country": "KP"}))
+    figs = figures(run(monkeypatch, tmp_path, {"country": "KP", "tab": "Prices"}))
     axis = figs["nk_meth_prices"]["layout"]["xaxis"]
     start, end = (date.fromisoformat(x[:10]) for x in axis["range"])
     assert (end - start).days > 365 and axis["tickformat"] == "%Y"
@@ -250,7 +250,7 @@ def test_years_without_reports_are_gaps_not_zero_bars(monkeypatch, tmp_path):
 
 
 def test_one_colour_per_drug_in_every_chart(monkeypatch, tmp_path):
-    figs = figures(run(monkeypatch, tmp_path))
+    figs = all_figures(monkeypatch, tmp_path)
     seen: dict[str, set] = {}
     for fig in figs.values():
         for trace in fig["data"]:
@@ -260,11 +260,12 @@ def test_one_colour_per_drug_in_every_chart(monkeypatch, tmp_path):
     assert len({next(iter(c)) for d, c in seen.items() if d != "unspecified"}) == len([d for d in seen if d != "unspecified"])
 
 
-def test_every_chart_has_a_title_unit_and_source(monkeypatch, tmp_path):
-    at = run(monkeypatch, tmp_path)
+@pytest.mark.parametrize("tab, count", [("Seizures", 2), ("Prices", 3), ("Map", 1)])
+def test_every_chart_has_a_title_unit_and_source(monkeypatch, tmp_path, tab, count):
+    at = run(monkeypatch, tmp_path, {"tab": tab})
     titles = [m.value for m in at.markdown if m.value.startswith("##### ")]
-    assert len(titles) == len(figures(at)) == 6
-    assert sum("Source: reports in news" in c.value.replace("\\", "") for c in at.caption) == 6
+    assert len(titles) == len(figures(at)) == count
+    assert sum("Source: reports in news" in c.value.replace("\\", "") for c in at.caption) == count
     assert all(fig["layout"]["yaxis"].get("title", {}).get("text") for k, fig in figures(at).items() if k != "map")
 
 
