@@ -105,6 +105,11 @@ def year_axis(low: int, high: int) -> dict:
     return axis
 
 
+def _h(values: pd.Series) -> list[str]:
+    """Text from the data, escaped for Plotly's hover labels (which read <a>, <b>, <br> ...)."""
+    return [fmt.html(v) if isinstance(v, str) else "" for v in values]
+
+
 def _pd(frame: pl.DataFrame) -> pd.DataFrame:
     return frame.to_pandas()
 
@@ -130,7 +135,7 @@ def kg_per_year(table: pl.DataFrame, colours: dict[str, str], span: tuple[int, i
         traces.append(go.Bar(
             x=part["year"], y=part["kg"], name=drug, marker_color=colours[drug],
             customdata=list(zip(part["kg"].map(fmt.mass), part["seizures"].map(lambda n: _n(int(n), "seizure")))),
-            hovertemplate="%{x} · " + drug + "<br>%{customdata[0]} in %{customdata[1]}<extra></extra>"))
+            hovertemplate="%{x} · " + fmt.html(drug) + "<br>%{customdata[0]} in %{customdata[1]}<extra></extra>"))
     fig = go.Figure(traces, layout=_layout(barmode="stack", xaxis=year_axis(low, high),
                                            yaxis=_yaxis("kilograms"), bargap=0.25))
     years_with = t["year"].nunique()
@@ -159,15 +164,16 @@ def seizure_points(points: pl.DataFrame, total: int, colours: dict[str, str]) ->
                   for lo, hi in zip(part["open_low"], part["open_high"])]
         spread = [f"sources report {fmt.mass(a)} to {fmt.mass(b)}" if pd.notna(a) and pd.notna(b) and b > a
                   else "one figure for this incident" for a, b in zip(part["incident_kg_min"], part["incident_kg_max"])]
+        spread = [s + (f"<br>{fmt.html(w)}" if isinstance(w, str) and w else "") for s, w in zip(spread, part["part_of"])]
         where = [", ".join(x for x in (pl_, c) if isinstance(x, str) and x) for pl_, c in zip(part["place"], part["country_name"])]
         traces.append(go.Scatter(
             x=part["when"], y=part["kg"], mode="markers", name=drug,
             marker=dict(color=colours[drug], size=9, symbol=symbol, line=dict(color="white", width=0.5)),
             error_y=dict(type="data", symmetric=False, array=(part["high"] - part["kg"]).tolist(),
                          arrayminus=(part["kg"] - part["low"]).tolist(), color=colours[drug], thickness=1.2, width=3),
-            customdata=list(zip(part["date"], where, part["quantity_reported"].fillna(""), spread,
-                                part["kg"].map(fmt.mass), part["report_id"])),
-            hovertemplate=("<b>%{customdata[4]}</b> " + drug + "<br>%{customdata[0]} · %{customdata[1]}"
+            customdata=list(zip(_h(part["date"]), map(fmt.html, where), _h(part["quantity_reported"]), spread,
+                                part["kg"].map(fmt.mass), _h(part["report_id"]))),
+            hovertemplate=("<b>%{customdata[4]}</b> " + fmt.html(drug) + "<br>%{customdata[0]} · %{customdata[1]}"
                            "<br>as reported: %{customdata[2]}<br>%{customdata[3]}<br>report %{customdata[5]}"
                            "<extra></extra>")))
     fig = go.Figure(traces, layout=_layout(xaxis=date_axis(p["when"]), yaxis=_yaxis("kilograms (log scale)", log=True)))
@@ -191,9 +197,9 @@ def _price_chart(key: str, title: str, subtitle: str, p: pd.DataFrame, total: in
         traces.append(go.Scatter(
             x=part["when"], y=part[y], mode="markers", name=f"{drug} (n={len(part)})",
             marker=dict(color=colours[drug], size=10, line=dict(color="white", width=0.5)),
-            customdata=list(zip(part["date"], where, part[y].map(lambda v: fmt.money(v) + per),
-                                *[part[c].fillna("") for c in hover_lines])),
-            hovertemplate=("<b>%{customdata[2]}</b> " + drug + "<br>%{customdata[0]} · %{customdata[1]}"
+            customdata=list(zip(_h(part["date"]), map(fmt.html, where), part[y].map(lambda v: fmt.money(v) + per),
+                                *[_h(part[c]) for c in hover_lines])),
+            hovertemplate=("<b>%{customdata[2]}</b> " + fmt.html(drug) + "<br>%{customdata[0]} · %{customdata[1]}"
                            + "".join(f"<br>%{{customdata[{3 + i}]}}" for i in range(len(hover_lines)))
                            + "<extra></extra>")))
     values = p[y]
@@ -241,7 +247,7 @@ def nk_meth_prices(prices: pl.DataFrame, colour: str, base: str) -> Chart | None
         name="methamphetamine", line=dict(color=colour, width=1.5, dash="dot"),
         marker=dict(color=colour, size=10), connectgaps=False,
         customdata=list(zip(p["date"], p["usd_per_gram"].map(fmt.money), p["usd_per_gram_nominal"].map(fmt.money),
-                            p["value_reported"].fillna(""), source, rate)),
+                            _h(p["value_reported"]), map(fmt.html, source), rate)),
         hovertemplate=("<b>%{customdata[1]} per gram</b> (" + base + " US$)<br>%{customdata[2]} in dollars of "
                        "the year · %{customdata[0]}<br>as reported: %{customdata[3]} %{customdata[5]}"
                        "<br>%{customdata[4]}<extra></extra>"))])
@@ -280,9 +286,9 @@ def seizure_map(points: pl.DataFrame, total: int, colours: dict[str, str]) -> Ch
                         size=[max(7.0, 34 * math.sqrt(k / biggest)) if w and biggest > 0 else 8
                               for k, w in zip(part["kg"], weighed)],
                         symbol=["circle" if w else "circle-open" for w in weighed]),
-            customdata=list(zip(label, amount, part["seizures"].map(lambda n: _n(int(n), "seizure")),
+            customdata=list(zip(map(fmt.html, label), amount, part["seizures"].map(lambda n: _n(int(n), "seizure")),
                                 part["location_precision"].fillna(""))),
-            hovertemplate=("<b>%{customdata[0]}</b><br>" + drug + ": %{customdata[1]} in %{customdata[2]}"
+            hovertemplate=("<b>%{customdata[0]}</b><br>" + fmt.html(drug) + ": %{customdata[1]} in %{customdata[2]}"
                            "<br>position: %{customdata[3]}<extra></extra>")))
     geo = dict(projection=dict(type="natural earth"), showcountries=True, countrycolor="#b5b5b5", countrywidth=0.5,
                showland=True, landcolor="#f2f2ee", showocean=True, oceancolor="#eaf2f8", showlakes=False,

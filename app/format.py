@@ -90,3 +90,10 @@ def md(text) -> str:
     if text is None or missing(text):
         return ""
     return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def html(text) -> str:
+    """Text safe inside a Plotly hover label (which reads a few HTML tags)."""
+    import html as _html
+
+    return "" if text is None else _html.escape(str(text))

@@ -162,8 +162,9 @@ def _headline(h: q.Headline, filters: q.Filters, base: str, note: str) -> None:
         extra.append(f"{_n(h.totals_left_out, 'operation total')} not added to the seizures {'it sums' if h.totals_left_out == 1 else 'they sum'}.")
     if note:
         extra.append(fmt.md(note))
-    st.markdown(text)
-    st.caption(" ".join(extra))
+    with st.container(key="headline"):
+        st.markdown(text)
+        st.caption(" ".join(extra))
 
 
 CSS = """<style>

@@ -391,6 +391,26 @@ def redundant_totals(rep: pl.DataFrame) -> pl.DataFrame:
     return parts.join(present, on=["part", "kind"], how="semi").select("incident_id", "kind").unique()
 
 
+def part_of_totals(rows: pl.DataFrame) -> pl.DataFrame:
+    """incident_id -> part_of: for a seizure whose total is left out (its parts are counted), what the
+    sources give for the whole ('part of au-2003-pong-su: sources give 125 to 150 kg for the whole')."""
+    rep = rows.filter(pl.col("is_representative").fill_null(False) & (pl.col("kind") == "seizure"))
+    redundant = redundant_totals(rep)
+    if redundant.is_empty():
+        return pl.DataFrame(schema={"incident_id": pl.String, "part_of": pl.String})
+    totals = rep.join(redundant, on=["incident_id", "kind"], how="semi")
+    lines = []
+    for total, parts, low, high in totals.select("incident_id", "incident_parts", "incident_kg_min",
+                                                 "incident_kg_max").iter_rows():
+        from app.format import mass
+
+        spread = ("" if low is None else f": sources give {mass(low)} to {mass(high)} for the whole" if high > low
+                  else f": {mass(low)} for the whole")
+        lines += [(part, f"part of {total}{spread}") for part in (parts or "").split()]
+    return (pl.DataFrame(lines, schema={"incident_id": pl.String, "part_of": pl.String}, orient="row")
+            .group_by("incident_id").agg(pl.col("part_of").str.join("; ")))
+
+
 def totals_left_out(rows: pl.DataFrame) -> int:
     rep = rows.filter(pl.col("is_representative").fill_null(False))
     return len(redundant_totals(rep))
@@ -461,12 +481,13 @@ def seizure_points(rows: pl.DataFrame, limit: int = MAX_POINTS) -> tuple[pl.Data
     total = len(seiz)
     if total > limit:
         seiz = seiz.sort("quantity_kg", descending=True).head(limit)
+    seiz = seiz.join(part_of_totals(rows), on="incident_id", how="left")
     kg = pl.col("quantity_kg")
     low = pl.min_horizontal(kg, pl.col("quantity_kg_low"), pl.col("incident_kg_min"))
     high = pl.max_horizontal(kg, pl.col("quantity_kg_high"), pl.col("incident_kg_max"))
     out = seiz.select(
         "report_id", "incident_id", "when", "date", "drug", "country_name", "place", "quantity_reported",
-        "incident_reports", "source_label", "incident_kg_min", "incident_kg_max",
+        "incident_reports", "source_label", "incident_kg_min", "incident_kg_max", "part_of",
         kg=kg, low=low, high=high,
         open_low=pl.col("quantity_kg_low").is_null() & pl.col("quantity_kg_high").is_not_null(),
         open_high=pl.col("quantity_kg_high").is_null() & pl.col("quantity_kg_low").is_not_null(),

@@ -439,3 +439,18 @@ def test_version_and_build_date_are_unknown_when_the_dictionary_lacks_them(monke
     (data.parent / "datapackage.json").write_text("{}")
     at = run(monkeypatch, tmp_path, {"tab": "About the data"}, data=data)
     assert "version unknown, built unknown" in at.code[0].value
+
+
+def test_pong_su_parts_say_what_the_sources_give_for_the_whole(monkeypatch, tmp_path):
+    fig = figures(run(monkeypatch, tmp_path))["seizure_points"]
+    hovers = " ".join(str(t["customdata"]) for t in fig["data"])
+    assert hovers.count("part of au-2003-pong-su: sources give 125 kg to 150 kg for the whole") == 2
+
+
+def test_markup_in_hover_labels_is_escaped(monkeypatch, tmp_path):
+    data, target = edited_copy(tmp_path, place='<a href="http://host.example/">x</a>',
+                               quantity_reported="<b>5 kg</b>")
+    fig = figures(run(monkeypatch, tmp_path, data=data))["seizure_points"]
+    hovers = " ".join(str(t["customdata"]) for t in fig["data"])
+    assert "<a href" not in hovers and "&lt;a href=&quot;http://host.example/&quot;&gt;" in hovers
+    assert "&lt;b&gt;5 kg&lt;/b&gt;" in hovers
