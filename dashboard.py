@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent
 if str(REPO) not in sys.path:  # `streamlit run` does this already; other runners may not
     sys.path.insert(0, str(REPO))
 
-from app import settings  # noqa: E402
+from app import settings
 
 if __name__ == "__main__" and "streamlit" not in sys.modules:
     # `python dashboard.py [-- --data PATH]`: start Streamlit with the safe settings, from any folder
@@ -28,7 +28,7 @@ if __name__ == "__main__" and "streamlit" not in sys.modules:
                               *settings.flags(), "--server.headless", "true",
                               *(["--", *args[1:]] if args[:1] == ["--"] else (["--", *args] if args else []))])
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
 refusal = settings.apply()
 st.set_page_config(page_title="NK drug seizures", page_icon="📈", layout="wide", initial_sidebar_state="auto")
@@ -36,6 +36,6 @@ if refusal:
     st.error(refusal)
     st.stop()
 
-from app.pages import all_pages  # noqa: E402
+from app.pages import all_pages
 
 st.navigation(all_pages(), position="sidebar").run()

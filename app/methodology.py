@@ -79,4 +79,4 @@ def render(ds: q.Dataset, citation: str) -> None:
         st.caption(fmt.md(ds.note))
 
 
-__all__ = ["render", "Path"]
+__all__ = ["Path", "render"]

@@ -71,8 +71,8 @@ def render() -> None:
     for notice in state.notices(filters):
         st.warning(fmt.md(notice), icon=":material/link_off:")
 
-    h = q.headline(frame, filters)
-    rows = q.select(frame, filters)
+    h = _built("headline", key, filters, lambda: q.headline(frame, filters))
+    rows = q.select(frame.lazy(), filters)  # lazy: each view reads only the columns it needs
     _headline(h, filters, base, ds.note)
 
     tabs = st.tabs(list(state.TABS), key=state.W[state.TAB], on_change="rerun")
@@ -195,9 +195,8 @@ def _pair(items, ctx: _Context) -> None:
 
 def _seizure_charts(key, frame, rows, filters, colours, base, h: q.Headline, ctx: _Context) -> None:
     def kg():
-        c = q.counted(rows)
-        undated = len(c.filter((pl.col("kind") == "seizure") & pl.col("year").is_null()
-                               & pl.col("quantity_kg").is_not_null()))
+        undated = q.counted(rows).filter((pl.col("kind") == "seizure") & pl.col("year").is_null()
+                                         & pl.col("quantity_kg").is_not_null()).select(pl.len()).collect().item()
         return charts.kg_per_year(q.kg_per_year(rows), colours, filters.years, h.tablets, undated)
 
     _pair([(_built("kg", key, filters, kg), "No seizure with a stated mass and a year in this selection."),
@@ -307,7 +306,8 @@ def _table(frame: pl.DataFrame, rows: pl.DataFrame, every: bool, ctx: _Context) 
                          "Source": st.column_config.TextColumn(width="medium"),
                          "Notes": st.column_config.TextColumn(width="large"),
                      })
-        with st.expander(f"Sources of this selection ({rows['source_id'].n_unique():,})"):
+        n_sources = rows.select(pl.col("source_id").n_unique()).collect().item()
+        with st.expander(f"Sources of this selection ({n_sources:,})"):
             src = q.sources(rows).head(2_000)
             st.dataframe(pd.DataFrame({
                 "Published": src["source_date"].fill_null("").to_list(),
@@ -371,15 +371,16 @@ def _downloads(frame: pl.DataFrame, rows: pl.DataFrame, every: bool, ctx: _Conte
                "would run as a formula start with an apostrophe. Parquet keeps the column types. File names say "
                "the filters and the data version. Every column is described in the data dictionary.")
     columns = list(q.NAMES)
-    selection = rows.select(columns)
+    selection = rows.select(columns)  # lazy: written only when a button is clicked
+    n = int(selection.select(pl.len()).collect().item())
     stem, full = ctx.file_stem(""), ctx.file_stem("").split("_v")[0] + f"_v{ctx.ds.version}_all"
     c1, c2 = st.columns(2)
-    c1.download_button(f"Selection, {len(selection):,} reports (CSV)", lambda: excel_csv(selection),
+    c1.download_button(f"Selection, {n:,} reports (CSV)", lambda: excel_csv(selection.collect()),
                        file_name=f"{stem}.csv", mime="text/csv", key="download_selection_csv", on_click="ignore",
-                       icon=":material/download:", width="stretch", disabled=selection.is_empty())
-    c2.download_button("Selection (Parquet)", lambda: parquet_bytes(selection), file_name=f"{stem}.parquet",
+                       icon=":material/download:", width="stretch", disabled=n == 0)
+    c2.download_button("Selection (Parquet)", lambda: parquet_bytes(selection.collect()), file_name=f"{stem}.parquet",
                        mime="application/vnd.apache.parquet", key="download_selection_parquet", on_click="ignore",
-                       icon=":material/download:", width="stretch", disabled=selection.is_empty())
+                       icon=":material/download:", width="stretch", disabled=n == 0)
     c1.download_button(f"All {len(frame):,} reports (CSV)", lambda: excel_csv(frame.select(columns)),
                        file_name=f"{full}.csv", mime="text/csv", key="download_full_csv", on_click="ignore",
                        icon=":material/download:", width="stretch")

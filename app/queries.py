@@ -357,63 +357,77 @@ def _years(filters: Filters) -> pl.Expr:
     return pl.lit(True) if filters.include_undated else year.is_not_null()
 
 
-def select(frame: pl.DataFrame, filters: Filters) -> pl.DataFrame:
+Rows = pl.DataFrame | pl.LazyFrame
+
+
+def _lf(rows: Rows) -> pl.LazyFrame:
+    return rows.lazy() if isinstance(rows, pl.DataFrame) else rows
+
+
+def _like(rows: Rows, out: pl.LazyFrame) -> Rows:
+    """`out` eager when `rows` was (tests and downloads), lazy otherwise (the page: Polars then reads only
+    the columns a view needs, which on a million rows is the difference between seconds and milliseconds)."""
+    return out.collect() if isinstance(rows, pl.DataFrame) else out
+
+
+def select(frame: Rows, filters: Filters) -> Rows:
     """Every report that matches the filters (all reports of an incident, not yet counted once)."""
-    return frame.filter(_others(filters) & _years(filters))
+    return _like(frame, _lf(frame).filter(_others(filters) & _years(filters)))
 
 
-def undated_left_out(frame: pl.DataFrame, filters: Filters) -> int:
+def undated_left_out(frame: Rows, filters: Filters) -> int:
     """Incidents without a date that match the other filters but not the year choice (counted once)."""
     if filters.years is None and filters.include_undated:
         return 0
-    rows = counted(frame.filter(_others(filters)))
-    return int(rows.filter(pl.col("year").is_null())["incident_id"].n_unique())
+    rows = counted(_lf(frame).filter(_others(filters)))
+    return int(rows.filter(pl.col("year").is_null()).select(pl.col("incident_id").n_unique()).collect().item())
 
 
-def counted(rows: pl.DataFrame) -> pl.DataFrame:
+def counted(rows: Rows) -> Rows:
     """THE count-once rule: the representative report of each incident and kind, without the totals
     whose parts are also among `rows`. Every sum, count and chart of the page is made of these rows."""
-    rep = rows.filter(pl.col("is_representative").fill_null(False))
-    redundant = redundant_totals(rep)
-    if redundant.is_empty():
-        return rep
-    return rep.join(redundant, on=["incident_id", "kind"], how="anti", nulls_equal=True)
+    rep = _lf(rows).filter(pl.col("is_representative").fill_null(False))
+    is_total = pl.col("incident_scope") == "total"
+    totals = rep.filter(is_total).join(redundant_totals(rep), on=["incident_id", "kind"], how="anti",
+                                       nulls_equal=True)
+    return _like(rows, pl.concat([rep.filter(~is_total.fill_null(False)), totals]))
 
 
-def redundant_totals(rep: pl.DataFrame) -> pl.DataFrame:
+def redundant_totals(rep: Rows) -> pl.LazyFrame:
     """(incident_id, kind) of the totals in `rep` that list a part also in `rep` with the same kind."""
+    rep = _lf(rep)
     totals = rep.filter((pl.col("incident_scope") == "total") & (pl.col("incident_parts").fill_null("") != ""))
-    if totals.is_empty():
-        return pl.DataFrame(schema={"incident_id": pl.String, "kind": pl.String})
     parts = (totals.select("incident_id", "kind", part=pl.col("incident_parts").str.split(" "))
              .explode("part").filter(pl.col("part") != ""))
-    present = rep.select(part="incident_id", kind="kind").unique()
+    present = rep.select(part="incident_id", kind="kind")
     return parts.join(present, on=["part", "kind"], how="semi").select("incident_id", "kind").unique()
 
 
-def part_of_totals(rows: pl.DataFrame) -> pl.DataFrame:
+def part_of_totals(rows: Rows, incidents: pl.Series | None = None) -> pl.DataFrame:
     """incident_id -> part_of: for a seizure whose total is left out (its parts are counted), what the
-    sources give for the whole ('part of au-2003-pong-su: sources give 125 to 150 kg for the whole')."""
-    rep = rows.filter(pl.col("is_representative").fill_null(False) & (pl.col("kind") == "seizure"))
-    redundant = redundant_totals(rep)
-    if redundant.is_empty():
-        return pl.DataFrame(schema={"incident_id": pl.String, "part_of": pl.String})
-    totals = rep.join(redundant, on=["incident_id", "kind"], how="semi")
-    lines = []
-    for total, parts, low, high in totals.select("incident_id", "incident_parts", "incident_kg_min",
-                                                 "incident_kg_max").iter_rows():
-        from app.format import mass
+    sources give for the whole ('part of au-2003-pong-su: sources give 125 to 150 kg for the whole').
+    `incidents`: only for these parts."""
+    from app.format import mass
 
+    rep = _lf(rows).filter(pl.col("is_representative").fill_null(False) & (pl.col("kind") == "seizure"))
+    totals = rep.join(redundant_totals(rep), on=["incident_id", "kind"], how="semi")
+    parts = totals.select(total="incident_id", low="incident_kg_min", high="incident_kg_max",
+                          incident_id=pl.col("incident_parts").str.split(" ")).explode("incident_id")
+    if incidents is not None:
+        parts = parts.filter(pl.col("incident_id").is_in(incidents.implode()))
+    parts = parts.collect()
+    lines = []
+    for total, low, high, part in parts.select("total", "low", "high", "incident_id").iter_rows():
         spread = ("" if low is None else f": sources give {mass(low)} to {mass(high)} for the whole" if high > low
                   else f": {mass(low)} for the whole")
-        lines += [(part, f"part of {total}{spread}") for part in (parts or "").split()]
+        lines.append((part, f"part of {total}{spread}"))
     return (pl.DataFrame(lines, schema={"incident_id": pl.String, "part_of": pl.String}, orient="row")
             .group_by("incident_id").agg(pl.col("part_of").str.join("; ")))
 
 
-def totals_left_out(rows: pl.DataFrame) -> int:
-    rep = rows.filter(pl.col("is_representative").fill_null(False))
-    return len(redundant_totals(rep))
+def totals_left_out(rows: Rows) -> int:
+    rep = _lf(rows).filter(pl.col("is_representative").fill_null(False))
+    return int(redundant_totals(rep).select(pl.len()).collect().item())
 
 
 # --------------------------------------------------------------------------- headline
@@ -436,9 +450,14 @@ class Headline:
     totals_left_out: int
 
 
-def headline(frame: pl.DataFrame, filters: Filters) -> Headline:
-    rows = select(frame, filters)
-    c = counted(rows)
+HEADLINE_COLUMNS = ["incident_id", "kind", "drug", "quantity_kg", "quantity_count", "quantity_count_unit",
+                    "value_usd_const", "price_usd_per_kg_const", "implied_usd_per_kg_const"]
+
+
+def headline(frame: Rows, filters: Filters) -> Headline:
+    rows = select(_lf(frame), filters)
+    reports = int(rows.select(pl.len()).collect().item())
+    c = counted(rows).select(HEADLINE_COLUMNS).collect()
     seiz = c.filter(pl.col("kind") == "seizure")
     with_kg = seiz.filter(pl.col("quantity_kg").is_not_null())
     counts = (seiz.filter(pl.col("quantity_kg").is_null() & pl.col("quantity_count").is_not_null())
@@ -447,7 +466,7 @@ def headline(frame: pl.DataFrame, filters: Filters) -> Headline:
     with_value = seiz.filter(pl.col("value_usd_const").is_not_null())
     return Headline(
         incidents=c["incident_id"].n_unique(),
-        reports=len(rows),
+        reports=reports,
         seizures=len(seiz),
         seizures_with_kg=len(with_kg),
         kg=float(with_kg["quantity_kg"].sum()),
@@ -467,21 +486,20 @@ def headline(frame: pl.DataFrame, filters: Filters) -> Headline:
 
 def kg_per_year(rows: pl.DataFrame) -> pl.DataFrame:
     """year, drug, kg, seizures: counted seizures with a mass and a year. Years without any are absent."""
-    seiz = counted(rows).filter((pl.col("kind") == "seizure") & pl.col("quantity_kg").is_not_null()
-                                & pl.col("year").is_not_null())
+    seiz = counted(_lf(rows)).filter((pl.col("kind") == "seizure") & pl.col("quantity_kg").is_not_null()
+                                     & pl.col("year").is_not_null())
     return (seiz.group_by("year", "drug").agg(kg=pl.col("quantity_kg").sum(), seizures=pl.len())
-            .sort("year", "drug"))
+            .sort("year", "drug").collect())
 
 
 def seizure_points(rows: pl.DataFrame, limit: int = MAX_POINTS) -> tuple[pl.DataFrame, int]:
     """One point per counted seizure with a mass and a date; `low`/`high` span both the reported
     range and the spread between the incident's sources. Returns (points, how many there were)."""
-    seiz = counted(rows).filter((pl.col("kind") == "seizure") & pl.col("quantity_kg").is_not_null()
-                                & pl.col("when").is_not_null())
-    total = len(seiz)
-    if total > limit:
-        seiz = seiz.sort("quantity_kg", descending=True).head(limit)
-    seiz = seiz.join(part_of_totals(rows), on="incident_id", how="left")
+    seiz = counted(_lf(rows)).filter((pl.col("kind") == "seizure") & pl.col("quantity_kg").is_not_null()
+                                     & pl.col("when").is_not_null())
+    total = int(seiz.select(pl.len()).collect().item())
+    seiz = seiz.top_k(limit, by="quantity_kg").collect()
+    seiz = seiz.join(part_of_totals(rows, seiz["incident_id"]), on="incident_id", how="left")
     kg = pl.col("quantity_kg")
     low = pl.min_horizontal(kg, pl.col("quantity_kg_low"), pl.col("incident_kg_min"))
     high = pl.max_horizontal(kg, pl.col("quantity_kg_high"), pl.col("incident_kg_max"))
@@ -497,10 +515,10 @@ def seizure_points(rows: pl.DataFrame, limit: int = MAX_POINTS) -> tuple[pl.Data
 
 def market_prices(rows: pl.DataFrame, limit: int = MAX_POINTS) -> tuple[pl.DataFrame, int]:
     """Quoted market prices per kg (kind=price), counted once, with a date."""
-    p = counted(rows).filter((pl.col("kind") == "price") & pl.col("price_usd_per_kg_const").is_not_null()
-                             & pl.col("when").is_not_null())
-    total = len(p)
-    p = p.head(limit) if total > limit else p
+    p = counted(_lf(rows)).filter((pl.col("kind") == "price") & pl.col("price_usd_per_kg_const").is_not_null()
+                                  & pl.col("when").is_not_null())
+    total = int(p.select(pl.len()).collect().item())
+    p = p.head(limit).collect()
     return p.select("report_id", "when", "date", "drug", "country_name", "place", "value_reported",
                     "source_label", "source_url",
                     usd_per_kg=pl.col("price_usd_per_kg_const"), usd_per_kg_nominal=pl.col("price_usd_per_kg")
@@ -509,10 +527,10 @@ def market_prices(rows: pl.DataFrame, limit: int = MAX_POINTS) -> tuple[pl.DataF
 
 def implied_values(rows: pl.DataFrame, limit: int = MAX_POINTS) -> tuple[pl.DataFrame, int]:
     """Values per kg implied by seizures (stated value / mass), counted once, with a date."""
-    s = counted(rows).filter((pl.col("kind") == "seizure") & pl.col("implied_usd_per_kg_const").is_not_null()
-                             & pl.col("when").is_not_null())
-    total = len(s)
-    s = s.sort("quantity_kg", descending=True).head(limit) if total > limit else s
+    s = counted(_lf(rows)).filter((pl.col("kind") == "seizure") & pl.col("implied_usd_per_kg_const").is_not_null()
+                                  & pl.col("when").is_not_null())
+    total = int(s.select(pl.len()).collect().item())
+    s = s.top_k(limit, by="quantity_kg").collect()
     return s.select("report_id", "when", "date", "drug", "country_name", "place", "quantity_reported",
                     "value_reported", "source_label",
                     usd_per_kg=pl.col("implied_usd_per_kg_const"), usd_per_kg_nominal=pl.col("implied_usd_per_kg")
@@ -521,20 +539,21 @@ def implied_values(rows: pl.DataFrame, limit: int = MAX_POINTS) -> tuple[pl.Data
 
 def nk_meth_prices(frame: pl.DataFrame, years: tuple[int, int] | None = None) -> pl.DataFrame:
     """Quoted prices of methamphetamine inside North Korea, per gram in constant US$, counted once."""
-    p = counted(frame.filter((pl.col("kind") == "price") & (pl.col("country") == "KP")
-                             & (pl.col("drug") == "methamphetamine")))
+    p = counted(_lf(frame).filter((pl.col("kind") == "price") & (pl.col("country") == "KP")
+                                  & (pl.col("drug") == "methamphetamine")))
     p = p.filter(pl.col("price_usd_per_kg_const").is_not_null() & pl.col("when").is_not_null())
     if years is not None:
         p = p.filter(pl.col("year").is_between(years[0], years[1]))
     return p.select("report_id", "when", "date", "year", "place", "value_reported", "currency", "fx_lcu_per_usd",
                     "source_outlet", "source_title", "source_date", "source_url",
                     usd_per_gram=pl.col("price_usd_per_kg_const") / 1000,
-                    usd_per_gram_nominal=pl.col("price_usd_per_kg") / 1000).sort("when")
+                    usd_per_gram_nominal=pl.col("price_usd_per_kg") / 1000).sort("when").collect()
 
 
 def map_points(rows: pl.DataFrame, limit: int = MAX_PLACES) -> tuple[pl.DataFrame, int]:
     """One circle per place and drug: kg summed over counted seizures, counts of tablets kept apart."""
-    s = counted(rows).filter((pl.col("kind") == "seizure") & pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
+    s = counted(_lf(rows)).filter((pl.col("kind") == "seizure") & pl.col("lat").is_not_null()
+                                  & pl.col("lon").is_not_null())
     place = pl.coalesce(pl.col("place"), pl.lit("")).alias("place")
     g = (s.with_columns(place)
          .group_by("lat", "lon", "country_name", "place", "drug", "location_precision")
@@ -542,7 +561,7 @@ def map_points(rows: pl.DataFrame, limit: int = MAX_PLACES) -> tuple[pl.DataFram
               count=pl.col("quantity_count").filter(pl.col("quantity_kg").is_null()).sum(),
               count_unit=pl.col("quantity_count_unit").filter(pl.col("quantity_kg").is_null()).drop_nulls().first(),
               seizures=pl.len())
-         .sort("kg", descending=True))
+         .sort("kg", descending=True)).collect()
     total = len(g)
     return g.head(limit), total
 
@@ -552,23 +571,23 @@ def map_points(rows: pl.DataFrame, limit: int = MAX_PLACES) -> tuple[pl.DataFram
 
 def table(rows: pl.DataFrame, every_report: bool, limit: int = TABLE_ROWS) -> tuple[pl.DataFrame, int]:
     """The rows for the table, sorted by date (undated last), report id first; (rows, how many)."""
-    t = rows if every_report else counted(rows)
-    t = t.sort(["when", "report_id"], nulls_last=True)
-    return t.head(limit), len(t)
+    t = _lf(rows) if every_report else counted(_lf(rows))
+    total = int(t.select(pl.len()).collect().item())
+    return t.sort(["when", "report_id"], nulls_last=True).head(limit).collect(), total
 
 
-def sources(rows: pl.DataFrame) -> pl.DataFrame:
-    return (rows.group_by("source_id")
+def sources(rows: Rows) -> pl.DataFrame:
+    return (_lf(rows).group_by("source_id")
             .agg(pl.col("source_outlet").first(), pl.col("source_title").first(), pl.col("source_date").first(),
                  pl.col("source_url").first(), pl.col("source_via").first(), reports=pl.len())
-            .sort(["source_date", "source_id"], nulls_last=True))
+            .sort(["source_date", "source_id"], nulls_last=True).collect())
 
 
 def incident_choices(rows: pl.DataFrame, frame: pl.DataFrame, limit: int = INCIDENTS_OFFERED) -> tuple[list[str], int]:
     """Incidents of the selection, those with most reports in the whole file first; (ids, how many)."""
-    ids = rows.select("incident_id").unique()
-    sizes = frame.join(ids, on="incident_id", how="semi").group_by("incident_id").len()
-    sizes = sizes.sort(["len", "incident_id"], descending=[True, False])
+    ids = _lf(rows).select("incident_id").unique()
+    sizes = _lf(frame).join(ids, on="incident_id", how="semi").group_by("incident_id").len()
+    sizes = sizes.sort(["len", "incident_id"], descending=[True, False]).collect()
     return sizes["incident_id"].head(limit).to_list(), len(sizes)
 
 

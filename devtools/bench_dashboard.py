@@ -29,9 +29,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-import polars as pl  # noqa: E402
-
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_first_chart  # noqa: E402
+import polars as pl
+from browser_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    streamlit_server,
+    wait_for_first_chart,
+)
 
 MAX_POINTS = 50_000
 MINIMAL = '''import plotly.graph_objects as go
@@ -40,7 +44,7 @@ st.title("Minimal page")
 st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2], mode="markers")))
 '''
 POINTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd =>
-    (gd.data || []).reduce((n, t) => n + Math.max((t.x || []).length, (t.lat || []).length, (t.y || []).length), 0))"""
+    (gd.calcdata || []).reduce((n, trace) => n + trace.length, 0))"""  # points plotly.js computed, per figure
 
 
 def synthesise(rows: int, out: Path, seed: int = 0) -> Path:

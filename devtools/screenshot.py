@@ -16,7 +16,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT_MS, streamlit_server, wait_for_first_chart  # noqa: E402
+from browser_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    STEP_TIMEOUT_MS,
+    streamlit_server,
+    wait_for_first_chart,
+)
 
 SIZES = {"dashboard.png": (1440, 900), "dashboard-phone.png": (390, 844)}
 

@@ -12,9 +12,15 @@ import shutil
 from urllib.parse import urlparse
 
 import pytest
-
-from browser_helpers import (CHROMIUM, CHROMIUM_ARGS, REPO, STEP_TIMEOUT_MS, needs_chromium, streamlit_server,
-                             wait_for_first_chart)
+from browser_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO,
+    STEP_TIMEOUT_MS,
+    needs_chromium,
+    streamlit_server,
+    wait_for_first_chart,
+)
 
 CHARTS = {"Seizures": 2, "Prices": 3, "Map": 1}  # charts per tab (only the open tab is drawn)
 pytestmark = needs_chromium

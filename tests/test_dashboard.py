@@ -13,10 +13,21 @@ from datetime import date
 
 import polars as pl
 import pytest
+from dash_helpers import (
+    DATA_CSV,
+    REPO,
+    all_figures,
+    counted_rows,
+    figures,
+    points,
+    rows,
+    run,
+    texts,
+    warnings,
+)
 
 from app import format as fmt
 from app import page_dashboard, queries
-from dash_helpers import DATA_CSV, REPO, all_figures, counted_rows, figures, points, rows, run, texts, warnings
 
 BOM = b"\xef\xbb\xbf"
 

@@ -12,9 +12,17 @@ import subprocess
 import sys
 
 import pytest
+from browser_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO,
+    STEP_TIMEOUT_MS,
+    needs_chromium,
+    streamlit_server,
+    wait_for_first_chart,
+)
 
 from app import settings
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, REPO, STEP_TIMEOUT_MS, needs_chromium, streamlit_server, wait_for_first_chart
 
 
 def reported_settings(log: str) -> dict:
