@@ -5,7 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test data check bench venv clean
+.PHONY: run test data check bench venv clean screenshot
+
+# The safety settings (app/settings.py says why); dashboard.py applies them too, wherever it is started from.
+SAFE_FLAGS := --server.address 127.0.0.1 --client.showErrorDetails none --server.maxUploadSize 5 --browser.gatherUsageStats false
 
 venv: $(STAMP)
 
@@ -17,7 +20,10 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/streamlit run dashboard.py --server.address 127.0.0.1 --browser.gatherUsageStats false
+	$(BIN)/streamlit run dashboard.py $(SAFE_FLAGS)
+
+screenshot: $(STAMP)
+	$(BIN)/python devtools/screenshot.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

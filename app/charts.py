@@ -1,455 +1,345 @@
-"""Plotly figures of the dashboard. Each builder takes the filtered rows and returns a figure,
-or None when the rows hold nothing to draw (the page then says so).
+"""The dashboard's figures, built from the views of app/queries.py.
 
-The numbers come from `app.data`; these functions only arrange them.
+Each chart is a `Chart`: a title that says what is shown, a subtitle with the
+unit, a source line, the Plotly figure drawn on screen (no title of its own:
+the page writes title and subtitle above it, where they wrap on a phone), and
+the chart's own data for its CSV download. `export_figure` adds the title,
+subtitle, source, date and address to a copy of the figure for the PNG and SVG
+downloads (rendered by app/export.py).
 
-The page's builders (`*_figure`) write the figure directly in plotly.js's JSON form
-(a `PlotlySpec`: the dicts and arrays plotly's own `Figure.to_dict()` would give,
-key for key): plotly's object model validates every property, parses every
-path and deep-copies every array twice on the way to the browser, which on a
-million rows costs more than a rerun may take. `PlotlySpec.figure()` gives the
-validated `go.Figure` of the same spec; the functions that take rows
-(`kg_per_year()`, `seizure_points()`, ...) return that.
+One colour per drug everywhere (`drug_colours`, keyed by the file's drug list).
 """
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import gzip
+import math
+import textwrap
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
-from _plotly_utils.basevalidators import is_homogeneous_array
-from _plotly_utils.utils import is_skipped_key, to_typed_array_spec
-from plotly.colors import qualitative
+import polars as pl
 
-from app import data
 from app import format as fmt
 
 TOPOLOGY = Path(__file__).resolve().parent / "assets" / "world_110m.json.gz"
-UNKNOWN_GREY = "#9a9a9a"
-SYMBOLS = {"range": "circle", "at most": "triangle-down", "at least": "triangle-up"}
-PRICE_SYMBOLS = {"quoted price": "circle", "implied by a seizure": "diamond-open"}
-FONT = dict(family="Source Sans Pro, sans-serif", size=13)
+FONT = dict(family="Source Sans Pro, Helvetica, Arial, sans-serif", size=13, color="#333")
+GREY = "#9a9a9a"
+# Our World in Data's categorical colours (their grapher's default scheme), in order.
+PALETTE = ("#6D3E91", "#C05917", "#58AC8C", "#286BBB", "#883039", "#BC8E5A", "#00295B", "#C15065",
+           "#18470F", "#9A5129", "#E56E5A", "#A2559C", "#38AABA", "#578145", "#970046", "#00847E")
+SOURCE_LINE = "Source: reports in news and official documents, compiled in this dataset"
+CONFIG = {"displayModeBar": False, "responsive": True}  # downloads are under each chart
 
 
-class PlotlySpec(go.Figure):
-    """A figure already in plotly.js's JSON form: {"data": [trace dicts], "layout": {...}}.
-
-    `st.plotly_chart` takes any plotly Figure and sends `figure.to_dict()`; this one
-    answers with its spec (numpy arrays as plotly's typed arrays, as `Figure.to_dict()`
-    writes them), without building plotly objects. Only `to_dict()`, `to_plotly_json()`
-    and `figure()` are meant to be used: the rest of go.Figure's interface is not set up.
-    """
-
-    def __init__(self, spec: dict) -> None:  # noqa: D107 - deliberately not go.Figure.__init__
-        self._spec = spec
-
-    @property
-    def spec(self) -> dict:
-        return self._spec
-
-    def to_dict(self) -> dict:
-        return _with_typed_arrays(self.spec)
-
-    def to_plotly_json(self) -> dict:
-        return self.to_dict()
-
-    def figure(self) -> go.Figure:
-        """The validated plotly Figure of this spec (slow: for tests and notebooks)."""
-        spec = _copy_tree(self.spec)  # plotly keeps what it is given: never the spec's own dicts
-        return go.Figure(data=spec.get("data", []), layout=spec.get("layout", {}))
-
-    def __repr__(self) -> str:
-        return f"PlotlySpec({len(self.spec.get('data', []))} traces)"
+@dataclass
+class Chart:
+    key: str
+    title: str
+    subtitle: str
+    fig: go.Figure
+    data: pd.DataFrame
+    source: str = SOURCE_LINE
+    note: str = ""                      # said under the chart (a cap, points left out)
+    config: dict = field(default_factory=lambda: dict(CONFIG))
 
 
-def _with_typed_arrays(value):
-    """A copy of a spec with numpy arrays as plotly's typed arrays: what convert_to_base64 makes of it.
-
-    Plain numeric arrays are encoded here (as plotly's to_typed_array_spec does, without
-    its per-array conversions); anything else goes through plotly's own functions.
-    """
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if is_skipped_key(key):
-                out[key] = item
-            elif isinstance(item, np.ndarray):
-                out[key] = _typed_array(item)
-            elif isinstance(item, (dict, list, tuple)):
-                out[key] = _with_typed_arrays(item)
-            elif isinstance(item, (str, int, float, bool)) or item is None or not is_homogeneous_array(item):
-                out[key] = item
-            else:
-                out[key] = to_typed_array_spec(item)
-        return out
-    if isinstance(value, (list, tuple)):
-        return type(value)(_with_typed_arrays(item) for item in value)
-    return value
-
-
-_SHORT_TYPES = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
-                "float32": "f4", "float64": "f8"}
-
-
-def _typed_array(array: np.ndarray):
-    """plotly's to_typed_array_spec() for a numpy array: {"dtype", "bdata"(, "shape")} for numbers."""
-    if array.dtype.kind not in "iuf" or not array.size:
-        return to_typed_array_spec(array)
-    array = np.ascontiguousarray(array)
-    if array.dtype == np.int64 or array.dtype == np.uint64:  # plotly.js has no 64-bit integers
-        low, high = int(array.min()), int(array.max())
-        signed = array.dtype == np.int64
-        for small in ((np.int8, np.int16, np.int32) if signed else (np.uint8, np.uint16, np.uint32)):
-            info = np.iinfo(small)
-            if info.min <= low and high <= info.max:
-                array = array.astype(small)
-                break
+def drug_colours(drugs: tuple[str, ...]) -> dict[str, str]:
+    """One colour per drug of the file, the same in every chart and whatever the filters."""
+    out, i = {}, 0
+    for drug in drugs:
+        if drug in ("unspecified", ""):
+            out[drug] = GREY
         else:
-            return to_typed_array_spec(array)
-    short = _SHORT_TYPES.get(str(array.dtype))
-    if short is None:
-        return to_typed_array_spec(array)
-    out = {"dtype": short, "bdata": base64.b64encode(array).decode("ascii")}
-    if array.ndim > 1:
-        out["shape"] = str(array.shape)[1:-1]
+            out[drug] = PALETTE[i % len(PALETTE)]
+            i += 1
     return out
 
 
-def _copy_tree(value):
-    """Dicts and lists copied, anything else (arrays, text, numbers) shared."""
-    if isinstance(value, dict):
-        return {k: _copy_tree(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy_tree(v) for v in value]
-    return value
-
-
-@functools.lru_cache(maxsize=8)
-def _template_of(name) -> dict | None:
-    """The default template (named `name`, the cache key) as go.Figure() writes it into a figure's layout."""
-    return go.Figure().to_dict()["layout"].get("template")
-
-
-def _spec(traces: list[dict], layout: dict) -> PlotlySpec:
-    """A figure of `traces` with `layout`, under plotly's default template (as go.Figure() would put it)."""
-    template = _template_of(pio.templates.default)
-    head = {"template": template} if template is not None else {}
-    return PlotlySpec({"data": traces, "layout": {**head, **layout}})
-
-
-def _layout(title: str, height: int = 420) -> dict:
-    """The layout every chart shares (what update_layout writes for these settings, in its order)."""
-    return {
-        "title": {"font": {"size": 15}, "text": title, "x": 0, "xanchor": "left"},
-        "height": height,
-        "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
-        "legend": {"title": {"text": ""}, "orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0,
-                   "traceorder": "normal", "itemsizing": "constant"},
-        "font": dict(FONT),
-        "hoverlabel": {"align": "left"},
-    }
-
-
-def _height_last(layout: dict) -> dict:
-    """The shared layout with height last (the order plotly writes it in for validated figures)."""
-    height = layout.pop("height")
-    layout["height"] = height
+def _layout(height: int = 380, **extra) -> dict:
+    layout = dict(
+        font=FONT, height=height, margin=dict(l=8, r=8, t=8, b=8), paper_bgcolor="white", plot_bgcolor="white",
+        hoverlabel=dict(font=dict(family=FONT["family"], size=13)), separators=".,",
+        # below the plot: on a phone a legend above it would push the chart below the fold
+        legend=dict(orientation="h", yanchor="top", xanchor="left", x=0, title=None, traceorder="normal",
+                    font=dict(size=12), itemclick="toggleothers"),
+    )
+    layout.update(extra)
     return layout
 
 
-# --- Colours that stay the same whatever the filter -------------------------------
-
-def palette(values: list[str], grey: tuple[str, ...] = ("unspecified", "")) -> dict[str, str]:
-    """A colour per value, assigned in sorted order so a value keeps its colour across filters."""
-    colours = [c for c in qualitative.Safe + qualitative.Vivid if c not in ("#888888", "rgb(136, 136, 136)", "rgb(165, 170, 153)")]
-    named = [v for v in sorted(set(values)) if v not in grey]
-    out = {v: colours[i % len(colours)] for i, v in enumerate(named)}
-    out.update({v: UNKNOWN_GREY for v in grey})
-    return out
-
-
-def _country_names(codes: pd.Series) -> np.ndarray:
-    names = {c: data.country_name(c) for c in set(codes)}
-    return np.array([names[c] for c in codes], dtype=object)
+def _yaxis(title: str, log: bool = False, **extra) -> dict:
+    axis = dict(title=dict(text=title, font=dict(size=12)), gridcolor="#e5e5e5", zeroline=False,
+                linecolor="#999", ticks="", automargin=True)
+    if log:
+        axis.update(type="log", exponentformat="none", dtick=1, minor=dict(showgrid=False))
+    else:
+        axis.update(rangemode="tozero", separatethousands=True)
+    axis.update(extra)
+    return axis
 
 
-def _text(values: pd.Series) -> np.ndarray:
-    """Text cells for hover labels: empty instead of missing."""
-    return values.astype("string").fillna("").to_numpy(dtype=object)
+def date_axis(dates: pd.Series) -> dict:
+    """A time axis with at least two years shown (one point would otherwise get a millisecond axis)."""
+    first, last = pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
+    start = date(first.year, 1, 1) - timedelta(days=120)
+    end = date(last.year, 12, 31) + timedelta(days=120)
+    years = last.year - first.year + 1
+    axis = dict(type="date", range=[start.isoformat(), end.isoformat()], showgrid=False, linecolor="#999",
+                ticks="outside", tickformat="%Y", automargin=True)
+    if years <= 12:
+        axis["dtick"] = "M12"
+    return axis
 
 
-# --- 1. Kilograms per year, stacked by drug -------------------------------------------
+def year_axis(low: int, high: int) -> dict:
+    axis = dict(type="linear", range=[low - 0.6, high + 0.6], tickformat="d", showgrid=False, linecolor="#999",
+                ticks="outside", automargin=True)
+    if high - low <= 12:
+        axis["dtick"] = 1
+    return axis
 
-def kg_per_year(rows: pd.DataFrame, count_once: bool, log: bool, colours: dict[str, str]) -> go.Figure | None:
-    spec = kg_per_year_figure(data.kg_per_year(rows, count_once), log, colours)
-    return spec.figure() if spec is not None else None
+
+def _h(values: pd.Series) -> list[str]:
+    """Text from the data, escaped for Plotly's hover labels (which read <a>, <b>, <br> ...)."""
+    return [fmt.html(v) if isinstance(v, str) else "" for v in values]
 
 
-def kg_per_year_figure(table: pd.DataFrame, log: bool, colours: dict[str, str]) -> PlotlySpec | None:
-    """The figure of a data.kg_per_year() table (one bar per year and drug: never many points)."""
-    if table.empty:
+def _pd(frame: pl.DataFrame) -> pd.DataFrame:
+    return frame.to_pandas()
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+# --------------------------------------------------------------------------- 1. kilograms per year
+
+
+def kg_per_year(table: pl.DataFrame, colours: dict[str, str], span: tuple[int, int] | None,
+                tablets: dict[str, float], undated: int) -> Chart | None:
+    if table.is_empty():
         return None
+    t = _pd(table)
+    low, high = int(t["year"].min()), int(t["year"].max())
+    if span is not None:
+        low, high = min(low, span[0]), max(high, span[1])
     traces = []
-    order = table.groupby("drug")["kg"].sum().sort_values(ascending=False).index
-    for drug in order:
-        part = table[table["drug"] == drug]
-        traces.append({
-            "customdata": part["seizures"].to_numpy(),
-            "hovertemplate": "%{x}: %{y:,.4~f} kg of " + str(drug) + " in %{customdata} seizure(s)<extra></extra>",
-            "marker": {"color": colours.get(drug, UNKNOWN_GREY)},
-            "name": str(drug),
-            "x": part["year"].to_numpy(),
-            "y": part["kg"].to_numpy(),
-            "type": "bar",
-        })
-    span = int(table["year"].max() - table["year"].min())
-    xaxis = {"dtick": 1, "tickformat": "d"} if span < 8 else {"tickformat": "d"}
-    yaxis = {"title": {"text": "Kilograms seized" + (" (log scale)" if log else "")},
-             "type": "log" if log else "linear", "tickformat": ",~g"}
-    layout = {"barmode": "stack", "xaxis": xaxis, "yaxis": yaxis,
-              **_height_last(_layout("Kilograms seized per year, by drug"))}
-    return _spec(traces, layout)
+    for drug in [d for d in colours if d in set(t["drug"])]:
+        part = t[t["drug"] == drug]
+        traces.append(go.Bar(
+            x=part["year"], y=part["kg"], name=drug, marker_color=colours[drug],
+            customdata=list(zip(part["kg"].map(fmt.mass), part["seizures"].map(lambda n: _n(int(n), "seizure")))),
+            hovertemplate="%{x} · " + fmt.html(drug) + "<br>%{customdata[0]} in %{customdata[1]}<extra></extra>"))
+    fig = go.Figure(traces, layout=_layout(barmode="stack", xaxis=year_axis(low, high),
+                                           yaxis=_yaxis("kilograms"), bargap=0.25))
+    years_with = t["year"].nunique()
+    notes = [f"Years without a bar ({high - low + 1 - years_with} of {high - low + 1}) have no report of a seizure "
+             "with a stated mass: no data, not zero."]
+    if tablets:
+        notes.append("Not in kilograms: " + ", ".join(fmt.count(n, unit) for unit, n in tablets.items()) + ".")
+    if undated:
+        notes.append(f"{_n(undated, 'seizure')} without a date cannot be placed in a year.")
+    return Chart("kg_per_year", "Kilograms seized per year, by drug",
+                 "Sum of the reported masses in kilograms, each incident counted once, stacked by drug.",
+                 fig, t.rename(columns={"kg": "kilograms"}), note=" ".join(notes))
 
 
-# --- 2. Each seizure as a point -----------------------------------------------------
-
-def seizure_points(rows: pd.DataFrame, colours: dict[str, str]) -> go.Figure | None:
-    spec = seizure_points_figure(data.seizure_points(rows), colours)
-    return spec.figure() if spec is not None else None
+# --------------------------------------------------------------------------- 2. each seizure
 
 
-def seizure_points_figure(points: pd.DataFrame, colours: dict[str, str]) -> PlotlySpec | None:
-    """The figure of data.seizure_points() (or of the capped sample the page passes)."""
-    if points.empty:
+def seizure_points(points: pl.DataFrame, total: int, colours: dict[str, str]) -> Chart | None:
+    if points.is_empty():
         return None
-    biggest = float(points["quantity_kg"].max())
-    hover = np.stack([_text(points["quantity_reported"]), _text(points["date"]), _text(points["place"]),
-                      _country_names(points["country"]), _text(points["bound"]), _text(points["source"])], axis=-1)
-    symbols = np.array([SYMBOLS[b] for b in points["bound"]], dtype=object)
+    p = _pd(points)
     traces = []
-    for drug, at in sorted(_groups(points["drug"]).items()):
-        part = points.iloc[at]
-        traces.append({
-            "customdata": hover[at],
-            "error_y": {"type": "data", "symmetric": False, "array": part["err_plus"].to_numpy(),
-                        "arrayminus": part["err_minus"].to_numpy(), "thickness": 1.5, "width": 4},
-            "hovertemplate": ("<b>%{customdata[2]} %{customdata[3]}</b>, %{customdata[1]}<br>"
-                              "%{y:,.4~f} kg (reported: %{customdata[0]}; %{customdata[4]})<br>"
-                              "%{customdata[5]}<extra>" + str(drug) + "</extra>"),
-            "marker": {
-                "size": part["quantity_kg"].to_numpy(), "sizemode": "area", "sizemin": 6,
-                "sizeref": 2.0 * biggest / (36.0 ** 2) if biggest > 0 else 1,
-                "symbol": symbols[at].tolist(),
-                "color": colours.get(drug, UNKNOWN_GREY), "opacity": 0.8, "line": {"width": 1, "color": "white"},
-            },
-            "mode": "markers",
-            "name": str(drug),
-            "x": part[data.WHEN].to_numpy(),
-            "y": part["quantity_kg"].to_numpy(),
-            "type": "scatter",
-        })
-    layout = {"yaxis": {"title": {"text": "Kilograms (log scale)"}, "type": "log", "tickformat": ",~g"},
-              **_layout("Each seizure: kilograms and reported range")}
-    return _spec(traces, layout)
+    for drug in [d for d in colours if d in set(p["drug"])]:
+        part = p[p["drug"] == drug]
+        symbol = ["triangle-down" if lo else "triangle-up" if hi else "circle"
+                  for lo, hi in zip(part["open_low"], part["open_high"])]
+        spread = [f"sources report {fmt.mass(a)} to {fmt.mass(b)}" if pd.notna(a) and pd.notna(b) and b > a
+                  else "one figure for this incident" for a, b in zip(part["incident_kg_min"], part["incident_kg_max"])]
+        spread = [s + (f"<br>{fmt.html(w)}" if isinstance(w, str) and w else "") for s, w in zip(spread, part["part_of"])]
+        where = [", ".join(x for x in (pl_, c) if isinstance(x, str) and x) for pl_, c in zip(part["place"], part["country_name"])]
+        traces.append(go.Scatter(
+            x=part["when"], y=part["kg"], mode="markers", name=drug,
+            marker=dict(color=colours[drug], size=9, symbol=symbol, line=dict(color="white", width=0.5)),
+            error_y=dict(type="data", symmetric=False, array=(part["high"] - part["kg"]).tolist(),
+                         arrayminus=(part["kg"] - part["low"]).tolist(), color=colours[drug], thickness=1.2, width=3),
+            customdata=list(zip(_h(part["date"]), map(fmt.html, where), _h(part["quantity_reported"]), spread,
+                                part["kg"].map(fmt.mass), _h(part["report_id"]))),
+            hovertemplate=("<b>%{customdata[4]}</b> " + fmt.html(drug) + "<br>%{customdata[0]} · %{customdata[1]}"
+                           "<br>as reported: %{customdata[2]}<br>%{customdata[3]}<br>report %{customdata[5]}"
+                           "<extra></extra>")))
+    fig = go.Figure(traces, layout=_layout(xaxis=date_axis(p["when"]), yaxis=_yaxis("kilograms (log scale)", log=True)))
+    note = (f"Showing the {len(p):,} largest of {total:,} seizures." if total > len(p) else "")
+    data = p.drop(columns=["open_low", "open_high"]).rename(columns={"kg": "kilograms", "low": "kilograms_low",
+                                                                      "high": "kilograms_high"})
+    return Chart("seizure_points", "Each reported seizure, by date and mass",
+                 "Kilograms, log scale; one dot per incident. Bars span the reported range and the spread "
+                 "between sources; ▼ means at most, ▲ at least.", fig, data, note=note)
 
 
-def _groups(values: pd.Series) -> dict:
-    """Positions (in order) of each distinct value (as groupby(...).indices, missing values left out)."""
-    codes, uniques = pd.factorize(values)
-    if not len(uniques):
-        return {}
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    return {uniques[i]: order[bounds[i]:bounds[i + 1]] for i in range(len(uniques))}
+# --------------------------------------------------------------------------- 3-5. prices
 
 
-# --- 3. Prices per kilogram -----------------------------------------------------------
+def _price_chart(key: str, title: str, subtitle: str, p: pd.DataFrame, total: int, colours: dict[str, str],
+                 y: str, ytitle: str, hover_lines: list[str], per: str) -> Chart:
+    traces = []
+    for drug in [d for d in colours if d in set(p["drug"])]:
+        part = p[p["drug"] == drug]
+        where = [", ".join(x for x in (a, b) if isinstance(x, str) and x) for a, b in zip(part["place"], part["country_name"])]
+        traces.append(go.Scatter(
+            x=part["when"], y=part[y], mode="markers", name=f"{drug} (n={len(part)})",
+            marker=dict(color=colours[drug], size=10, line=dict(color="white", width=0.5)),
+            customdata=list(zip(_h(part["date"]), map(fmt.html, where), part[y].map(lambda v: fmt.money(v) + per),
+                                *[_h(part[c]) for c in hover_lines])),
+            hovertemplate=("<b>%{customdata[2]}</b> " + fmt.html(drug) + "<br>%{customdata[0]} · %{customdata[1]}"
+                           + "".join(f"<br>%{{customdata[{3 + i}]}}" for i in range(len(hover_lines)))
+                           + "<extra></extra>")))
+    values = p[y]
+    log = len(values) > 1 and values.max() / max(values.min(), 1e-9) > 20
+    fig = go.Figure(traces, layout=_layout(xaxis=date_axis(p["when"]), yaxis=_yaxis(ytitle, log=log),
+                                           showlegend=True))
+    note = f"Showing {len(p):,} of {total:,} observations." if total > len(p) else ""
+    return Chart(key, title, subtitle, fig, p, note=note)
 
-def prices(rows: pd.DataFrame, constant: bool, base_year: int | None, colours: dict[str, str]) -> go.Figure | None:
-    spec = prices_figure(data.price_points(rows, constant), constant, base_year, colours)
-    return spec.figure() if spec is not None else None
 
-
-def prices_figure(points: pd.DataFrame, constant: bool, base_year: int | None,
-                  colours: dict[str, str]) -> PlotlySpec | None:
-    """The figure of data.price_points() (or of the capped sample the page passes)."""
-    if points.empty:
+def market_prices(prices: pl.DataFrame, total: int, colours: dict[str, str], base: str) -> Chart | None:
+    if prices.is_empty():
         return None
-    dollars = f"constant {base_year} US$" if constant and base_year else ("constant US$" if constant else "nominal US$")
-    hover = np.stack([_text(points["reported"]), _text(points["quantity_reported"]), _text(points["date"]),
-                      _text(points["drug"]), _text(points["source"])], axis=-1)
-    traces = []
-    groups = points.groupby(["country", "price_type"], sort=True).indices
-    when, usd = points["when"].to_numpy(), points["usd_per_kg"].to_numpy()
-    err_plus, err_minus = points["err_plus"].to_numpy(), points["err_minus"].to_numpy()
-    for (country, kind), at in sorted(groups.items(), key=lambda item: item[0]):
-        colour = colours.get(country, UNKNOWN_GREY)
-        traces.append({
-            "customdata": hover[at],
-            "error_y": {"type": "data", "symmetric": False, "array": err_plus[at], "arrayminus": err_minus[at],
-                        "thickness": 1.5, "width": 5},
-            "hovertemplate": ("<b>%{customdata[3]}</b>, %{customdata[2]}<br>"
-                              "$%{y:,.0f} per kg (" + dollars + ")<br>"
-                              "reported: %{customdata[0]} %{customdata[1]}<br>%{customdata[4]}"
-                              "<extra>" + kind + "</extra>"),
-            "legendgroup": str(country),
-            "marker": {"symbol": PRICE_SYMBOLS[kind], "size": 12, "color": colour,
-                       "line": {"width": 2, "color": colour}},
-            "mode": "markers",
-            "name": f"{data.country_name(country)} · {kind}",
-            "x": when[at],
-            "y": usd[at],
-            "type": "scatter",
-        })
-    layout = {"yaxis": {"title": {"text": "US$ per kg (log scale)"}, "type": "log", "tickformat": "$,~s"},
-              **_layout(f"Prices per kilogram ({dollars})")}
-    return _spec(traces, layout)
+    p = _pd(prices)
+    p["as reported"] = "as reported: " + p["value_reported"].fillna("")
+    p["source"] = p["source_label"].fillna("")
+    return _price_chart("market_prices", f"Market prices quoted in sources, per kilogram ({_n(len(p), 'quote')})",
+                        f"US$ per kilogram in constant {base} dollars; prices quoted for a market, not seizure "
+                        "valuations. n = quotes per drug.", p, total, colours, "usd_per_kg",
+                        f"{base} US$ per kg", ["as reported", "source"], " per kg")
 
 
-# --- 4. Map -------------------------------------------------------------------------
-
-def seizure_map(rows: pd.DataFrame, count_once: bool, colours: dict[str, str]) -> go.Figure | None:
-    spec = map_figure(data.map_points(rows, count_once), colours)
-    return spec.figure() if spec is not None else None
-
-
-def map_figure(points: pd.DataFrame, colours: dict[str, str]) -> PlotlySpec | None:
-    """The figure of data.map_points(): one circle per place and drug."""
-    if points.empty:
+def implied_values(values: pl.DataFrame, total: int, colours: dict[str, str], base: str) -> Chart | None:
+    if values.is_empty():
         return None
-    biggest = float(points["kg"].max())
+    p = _pd(values)
+    p["as reported"] = "as reported: " + p["quantity_reported"].fillna("") + " worth " + p["value_reported"].fillna("")
+    p["source"] = p["source_label"].fillna("")
+    return _price_chart("implied_values", f"Value per kilogram implied by seizures ({_n(len(p), 'seizure')})",
+                        f"Stated value of a seizure divided by its mass, in constant {base} US$ per kilogram; "
+                        "authorities' valuations, often at street prices where seized. n = seizures per drug.",
+                        p, total, colours, "usd_per_kg", f"{base} US$ per kg", ["as reported", "source"], " per kg")
+
+
+def nk_meth_prices(prices: pl.DataFrame, colour: str, base: str) -> Chart | None:
+    if prices.is_empty():
+        return None
+    p = _pd(prices)
+    source = [", ".join(x for x in (o, f"“{t}”" if t else "", d) if x) for o, t, d in
+              zip(p["source_outlet"].fillna(""), p["source_title"].fillna(""), p["source_date"].fillna(""))]
+    rate = [f"converted at {fmt.number(r, 2)} {c} per US$" if c and c != "USD" and pd.notna(r) else ""
+            for c, r in zip(p["currency"].fillna(""), p["fx_lcu_per_usd"])]
+    fig = go.Figure([go.Scatter(
+        x=p["when"], y=p["usd_per_gram"], mode="lines+markers" if len(p) > 1 else "markers",
+        name="methamphetamine", line=dict(color=colour, width=1.5, dash="dot"),
+        marker=dict(color=colour, size=10), connectgaps=False,
+        customdata=list(zip(p["date"], p["usd_per_gram"].map(fmt.money), p["usd_per_gram_nominal"].map(fmt.money),
+                            _h(p["value_reported"]), map(fmt.html, source), rate)),
+        hovertemplate=("<b>%{customdata[1]} per gram</b> (" + base + " US$)<br>%{customdata[2]} in dollars of "
+                       "the year · %{customdata[0]}<br>as reported: %{customdata[3]} %{customdata[5]}"
+                       "<br>%{customdata[4]}<extra></extra>"))])
+    values = p["usd_per_gram"]
+    log = len(values) > 1 and values.max() / max(values.min(), 1e-9) > 20
+    fig.update_layout(**_layout(xaxis=date_axis(p["when"]), yaxis=_yaxis(f"{base} US$ per gram", log=log),
+                                showlegend=False))
+    data = p.drop(columns=["when"])
+    return Chart("nk_meth_prices", f"Price of methamphetamine inside North Korea ({_n(len(p), 'quote')})",
+                 f"US$ per gram in constant {base} dollars, as quoted in reports from inside the country; each "
+                 "dot is one quote.", fig, data)
+
+
+# --------------------------------------------------------------------------- 6. map
+
+
+def seizure_map(points: pl.DataFrame, total: int, colours: dict[str, str]) -> Chart | None:
+    if points.is_empty():
+        return None
+    p = _pd(points)
+    biggest = float(p["kg"].max() or 0)
     traces = []
-    for drug in sorted(points["drug"].unique()):
-        part = points[points["drug"] == drug]
+    for drug in [d for d in colours if d in set(p["drug"])]:
+        part = p[p["drug"] == drug]
         weighed = part["with_kg"] > 0
-        colour = colours.get(drug, UNKNOWN_GREY)
-        kg_text = np.where(weighed, [fmt.kg(v) for v in part["kg"]], "amount not stated")
-        traces.append({
-            "customdata": np.stack([_text(part["label"]), kg_text, part["seizures"].to_numpy(),
-                                    _text(part["location_precision"])], axis=-1),
-            "hovertemplate": ("<b>%{customdata[0]}</b><br>%{customdata[1]} in %{customdata[2]} seizure(s)<br>"
-                              "position: %{customdata[3]}<extra>" + str(drug) + "</extra>"),
-            "lat": part["lat"].to_numpy(),
-            "lon": part["lon"].to_numpy(),
-            "marker": {
-                "color": colour, "line": {"color": colour, "width": 1.5}, "opacity": 0.75,
-                "size": np.where(weighed, part["kg"].to_numpy(), 0.0), "sizemin": 7, "sizemode": "area",
-                "sizeref": 2.0 * biggest / (40.0 ** 2) if biggest > 0 else 1,
-                "symbol": np.where(weighed, "circle", "circle-open").tolist(),
-            },
-            "mode": "markers",
-            "name": str(drug),
-            "type": "scattergeo",
-        })
-    geo = {"projection": {"type": "natural earth"}, "showcountries": True, "countrycolor": "#b5b5b5",
-           "countrywidth": 0.5, "showland": True, "landcolor": "#f2f2ee", "showocean": True,
-           "oceancolor": "#eaf2f8", "showlakes": False, "coastlinecolor": "#9a9a9a", "showframe": False,
-           "resolution": 110}
-    return _spec(traces, {"geo": geo, **_height_last(_layout("Where seizures were reported", height=460))})
+        amount = []
+        for kg, w, n, unit in zip(part["kg"], weighed, part["count"], part["count_unit"]):
+            bits = [fmt.mass(kg)] if w else []
+            if n and n > 0:
+                bits.append(fmt.count(n, unit or "item"))
+            amount.append(" and ".join(bits) or "amount not stated")
+        label = [", ".join(x for x in (a, b) if x) for a, b in zip(part["place"], part["country_name"])]
+        traces.append(go.Scattergeo(
+            lat=part["lat"], lon=part["lon"], mode="markers", name=drug,
+            marker=dict(color=colours[drug], opacity=0.75, line=dict(color=colours[drug], width=1.5),
+                        size=[max(7.0, 34 * math.sqrt(k / biggest)) if w and biggest > 0 else 8
+                              for k, w in zip(part["kg"], weighed)],
+                        symbol=["circle" if w else "circle-open" for w in weighed]),
+            customdata=list(zip(map(fmt.html, label), amount, part["seizures"].map(lambda n: _n(int(n), "seizure")),
+                                part["location_precision"].fillna(""))),
+            hovertemplate=("<b>%{customdata[0]}</b><br>" + fmt.html(drug) + ": %{customdata[1]} in %{customdata[2]}"
+                           "<br>position: %{customdata[3]}<extra></extra>")))
+    geo = dict(projection=dict(type="natural earth"), showcountries=True, countrycolor="#b5b5b5", countrywidth=0.5,
+               showland=True, landcolor="#f2f2ee", showocean=True, oceancolor="#eaf2f8", showlakes=False,
+               coastlinecolor="#9a9a9a", showframe=False, resolution=110, lataxis=dict(range=[-58, 85]))
+    fig = go.Figure(traces, layout=_layout(height=420, geo=geo))
+    note = f"Showing the {len(p):,} largest of {total:,} places." if total > len(p) else ""
+    return Chart("map", "Where the seizures were reported",
+                 "One circle per place and drug, its area proportional to the kilograms seized; hollow circles: "
+                 "counted in tablets or amount not stated. A source naming only a country puts it at the centre.",
+                 fig, p, note=note, config=map_config())
 
 
 @functools.lru_cache(maxsize=1)
 def _topology_data_url() -> str:
     # '#' at the end: plotly.js appends "/world_110m.json", which then lands in the fragment
-    return "data:application/json;base64," + base64.b64encode(_gunzip(TOPOLOGY)).decode("ascii") + "#"
-
-
-def _gunzip(path: Path) -> bytes:
-    return gzip.decompress(path.read_bytes())
+    return "data:application/json;base64," + base64.b64encode(gzip.decompress(TOPOLOGY.read_bytes())).decode() + "#"
 
 
 def map_config() -> dict:
     """plotly.js config for the map: the world outlines inline, so nothing is fetched from the internet."""
-    return {"topojsonURL": _topology_data_url(), "displaylogo": False}
+    return {**CONFIG, "topojsonURL": _topology_data_url()}
 
 
-CONFIG = {"displaylogo": False}
+# --------------------------------------------------------------------------- export
 
 
-# --- 5. Our conversion against the source's own dollar figure ---------------------------
+def export_figure(chart: Chart, url: str, version: str, created: str, width: int = 1000) -> go.Figure:
+    """A copy of the chart's figure with its title, subtitle, source, date and address drawn in."""
+    fig = go.Figure(copy.deepcopy(chart.fig.to_dict()))
+    chars = width // 8
+    title = textwrap.wrap(chart.title, int(chars / 1.45))
+    subtitle = textwrap.wrap(chart.subtitle, chars)
+    foot = [chart.source + "."] + ([chart.note] if chart.note else []) + [
+        f"Data version {version}, built {created}. {url}"]
+    foot = [line for text in foot for line in textwrap.wrap(text, int(chars * 1.15))]
+    title_px, sub_px, foot_px = 26 * len(title), 19 * len(subtitle), 16 * len(foot)
+    top, bottom = 20 + title_px + 8 + sub_px + 20, 40 + foot_px
+    plot_h = fig.layout.height or 380
+    height = plot_h + top + bottom
+    legend_right = len(fig.data) > 1
+    fig.update_layout(width=width, height=height, title=None,
+                      margin=dict(l=60, r=230 if legend_right else 30, t=top, b=bottom),
+                      legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top", itemsizing="constant"))
 
-def usd_check(rows: pd.DataFrame, tolerance_pct: float | None) -> go.Figure | None:
-    spec = usd_check_figure(data.usd_checks(rows), tolerance_pct)
-    return spec.figure() if spec is not None else None
+    def note(text: str, y_px: float, size: int, colour: str, anchor: str = "top") -> None:
+        # y_px: distance from the top of the picture
+        fig.add_annotation(text=text, xref="paper", yref="paper", x=0, xanchor="left",
+                           y=1 + (top - y_px) / plot_h, yanchor=anchor, align="left", showarrow=False,
+                           font=dict(size=size, color=colour, family=FONT["family"]), xshift=-50)
 
-
-def _tolerance(tolerance_pct: float | None) -> tuple[list, list]:
-    """The shaded band of the tolerance and its label (what add_vrect writes), or nothing."""
-    if not tolerance_pct:
-        return [], []
-    band = {"fillcolor": "#2ca02c", "line": {"width": 0}, "opacity": 0.08, "type": "rect", "x0": -tolerance_pct,
-            "x1": tolerance_pct, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain"}
-    label = {"showarrow": False, "text": f"±{tolerance_pct:g}% tolerance", "x": -tolerance_pct, "xanchor": "left",
-             "xref": "x", "y": 1, "yanchor": "top", "yref": "y domain"}
-    return [band], [label]
-
-
-def usd_check_figure(checked: pd.DataFrame, tolerance_pct: float | None) -> PlotlySpec | None:
-    """One row per checked figure (data.usd_checks()); a histogram when given only a `pct` column."""
-    if checked.empty:
-        return None
-    if "label" not in checked.columns:
-        return usd_check_histogram(checked["pct"].to_numpy(dtype=float), tolerance_pct)
-    shapes, annotations = _tolerance(tolerance_pct)
-    shapes.append({"line": {"color": "#777", "width": 1}, "type": "line", "x0": 0, "x1": 0, "xref": "x",
-                   "y0": 0, "y1": 1, "yref": "y domain"})
-    stated = np.where(checked["usd_stated_amount"].notna(),
-                      ["$" + fmt.number(v) for v in checked["usd_stated_amount"]], "–")
-    rate = np.where(checked["stated_lcu_per_usd"].notna(),
-                    [fmt.number(v, 2) for v in checked["stated_lcu_per_usd"]], "–")
-    trace = {
-        "customdata": np.stack([["$" + fmt.number(v) for v in checked["value_usd"]], stated, rate,
-                                _text(checked["basis"])], axis=-1),
-        "hovertemplate": ("<b>%{y}</b><br>ours: %{customdata[0]}<br>source: %{customdata[1]} "
-                          "(rate %{customdata[2]} per US$)<br>difference: %{x:+.2f}% against the %{customdata[3]}"
-                          "<extra></extra>"),
-        "marker": {"color": np.where(checked["usd_check_pct"].abs() <= (tolerance_pct or np.inf),
-                                     "#1f77b4", "#d62728").tolist(), "size": 12},
-        "mode": "markers",
-        "showlegend": False,
-        "x": checked["usd_check_pct"].to_numpy(),
-        "y": _text(checked["label"]),
-        "type": "scatter",
-    }
-    widest = float(max(checked["usd_check_pct"].abs().max(), tolerance_pct or 0)) * 1.3 or 1.0
-    layout = {"shapes": shapes, **({"annotations": annotations} if annotations else {}),
-              "xaxis": {"title": {"text": "Our US$ figure minus the source's, in % of the source's"},
-                        "range": [-widest, widest], "ticksuffix": "%", "zeroline": False},
-              "yaxis": {"title": {"text": ""}, "automargin": True},
-              **_height_last(_layout("Our dollar conversion against the source's own figure",
-                                     height=max(260, 90 + 40 * len(checked))))}
-    return _spec([trace], layout)
-
-
-def usd_check_histogram(pct: np.ndarray, tolerance_pct: float | None) -> PlotlySpec:
-    """How many checked figures fall in each band of difference (for selections with many of them).
-
-    At most data.USD_CHECK_BINS bars; the outermost bars collect everything beyond the axis.
-    """
-    widest = float(max(np.nanpercentile(np.abs(pct), 99) if len(pct) else 0, tolerance_pct or 0)) * 1.3 or 1.0
-    edges = np.linspace(-widest, widest, data.USD_CHECK_BINS + 1)
-    counts, _ = np.histogram(np.clip(pct, -widest, widest), bins=edges)
-    centres = (edges[:-1] + edges[1:]) / 2
-    inside = np.abs(centres) <= (tolerance_pct or np.inf)
-    shapes, annotations = _tolerance(tolerance_pct)
-    trace = {
-        "customdata": np.stack([edges[:-1], edges[1:]], axis=-1),
-        "hovertemplate": "%{customdata[0]:+.1f}% to %{customdata[1]:+.1f}%: %{y:,} figure(s)<extra></extra>",
-        "marker": {"color": np.where(inside, "#1f77b4", "#d62728").tolist()},
-        "showlegend": False,
-        "width": float(edges[1] - edges[0]),
-        "x": centres,
-        "y": counts,
-        "type": "bar",
-    }
-    layout = {**({"shapes": shapes, "annotations": annotations} if shapes else {}),
-              "xaxis": {"title": {"text": "Our US$ figure minus the source's, in % of the source's"},
-                        "range": [-widest, widest], "ticksuffix": "%", "zeroline": False},
-              "yaxis": {"title": {"text": "Figures checked"}, "tickformat": ",d"},
-              **_height_last(_layout("Our dollar conversion against the source's own figure", height=360))}
-    return _spec([trace], layout)
+    note("<b>" + "<br>".join(title) + "</b>", 16, 21, "#222")
+    note("<br>".join(subtitle), 16 + title_px + 8, 14, "#555")
+    note("<br>".join(foot), height - 10, 11, "#555", anchor="bottom")
+    return fig

@@ -1,137 +1,82 @@
-"""The Methodology tab: how figures are normalised, the reference tables, the incident rule, caveats."""
+"""The "About the data" tab: how to cite, the licence, and the method in plain words (no code, no paths)."""
 from __future__ import annotations
 
-import ast
-import functools
-import re
+import csv
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from app import data
+from app import format as fmt
+from app import queries as q
 
-INCIDENTS_MODULE = Path(data.__file__).resolve().parent.parent / "etl" / "incidents.py"
-
-
-def md_escape(text: str) -> str:
-    """Text safe to put inside Markdown: no accidental links, emphasis, LaTeX ($) or HTML."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|$~])", r"\\\1", text or "")
+REFERENCE = q.REPO / "data" / "reference"
 
 
-@functools.lru_cache(maxsize=1)
-def incident_rule() -> str:
-    """The representative-report rule exactly as etl/incidents.py documents it (its module docstring).
-
-    Read from the source, not imported: importing etl.incidents loads the whole
-    build (pint, a quarter of a second) for one paragraph of text.
-    """
-    tree = ast.parse(INCIDENTS_MODULE.read_text(encoding="utf-8"))
-    return (ast.get_docstring(tree, clean=False) or "").strip()
+def _reference(name: str) -> pd.DataFrame | None:
+    path = REFERENCE / name
+    if not path.is_file():
+        return None
+    with path.open(newline="", encoding="utf-8") as fh:
+        return pd.DataFrame(list(csv.DictReader(fh)))
 
 
-def render(dataset: data.Dataset) -> None:
-    package = dataset.datapackage
-    base_year = dataset.base_year
-    index = package.get("price_index", {})
-    tolerance = package.get("usd_check_tolerance_pct")
+def render(ds: q.Dataset, citation: str) -> None:
+    st.subheader("Cite this dataset")
+    st.code(citation, language=None, wrap_lines=True)  # a code block: copyable, never read as markdown
+    licences = ", ".join(ds.licenses) or "not stated in this file's data dictionary"
+    st.text(f"Version: {ds.version}    Built: {ds.created}    Licence of the data: {licences}")
 
-    st.subheader("Where the figures come from")
+    base = ds.base_year
+    st.subheader("What the figures are")
     st.markdown(
-        "Each row of the data is one figure (a quantity, a value or a price) found in one source document: "
-        "a news article, an official statement, a court or UN document, or a compilation relaying earlier "
-        "reports. The curators copy the figure exactly as written (the *as reported* columns) and the build "
-        "(`python -m etl build`) turns it into kilograms and US dollars. The dashboard shows the built file "
-        "and does no conversion of its own."
-    )
-
+        "Each row of the data is one figure (a quantity, a value or a price) found in one document: a news "
+        "article, an official statement, a court or UN document, or a compilation relaying earlier reports. "
+        "The figure is kept exactly as the source wrote it, next to our conversion to kilograms and US dollars, "
+        "and every row names its source so it can be checked.")
+    st.subheader("Counting each incident once")
+    st.markdown(
+        "Several documents often describe the same seizure, sometimes with different figures. Reports of the "
+        "same event are grouped into one *incident*. For each incident and kind of figure one report stands for "
+        "it: the one with a figure, from the most authoritative kind of source (official before press before "
+        "secondary), then the most recently published, then the most cautious figure. Some reports give the "
+        "total of an operation or a year; such a total is never added to the seizures it sums when those are "
+        "also in the selection. Every number, chart and table count on this page follows that rule. Where "
+        "sources disagree, the charts draw the spread between them as a bar.")
     st.subheader("Quantities")
     st.markdown(
-        "- Masses are converted to **kilograms** with a unit table (`data/reference/units.csv`); an unknown "
-        "unit is an error, never silently taken as kilograms.\n"
-        "- A range such as *6-8 tonnes* keeps both ends (`quantity_kg_low`, `quantity_kg_high`) and uses the "
-        "midpoint as the point estimate. Qualified figures keep one open end: *nearly 125 kg* has no low end, "
-        "*more than 1 tonne* no high end. The charts draw ranges as error bars and mark open-ended figures "
-        "with a triangle (▼ at most, ▲ at least).\n"
-        "- Counted items (tablets, bags) stay counts in `quantity_count`; they are never turned into "
-        "kilograms, so they do not appear in the kilogram totals."
-    )
-
+        "Masses are converted to kilograms. A range such as *6 to 8 tonnes* keeps both ends and uses the "
+        "middle; *nearly 125 kg* is an upper bound and *more than 1 tonne* a lower bound, marked ▼ and ▲ in the "
+        "charts. Seizures counted in tablets, bags or packets stay counts: they are never turned into "
+        "kilograms, and the page says how many there are beside every sum of kilograms.")
     st.subheader("Values and prices")
-    dollars = f"constant {base_year} US dollars" if base_year else "constant US dollars"
+    dollars = f"constant {base} US dollars" if base else "constant US dollars"
     st.markdown(
-        "- A value in another currency is divided by the **annual average exchange rate** (units of the "
-        "currency per US dollar) of the event year, or of the publication year when the event year is "
-        "unknown (`fx_year`, `fx_year_basis`). That gives nominal dollars (`value_usd`).\n"
-        f"- Nominal dollars are brought to **{dollars}** with the US consumer price index "
-        f"({md_escape(index.get('series', 'US CPI-U'))}); the base year is "
-        f"{base_year if base_year else 'given in datapackage.json'} "
-        f"({md_escape(index.get('base_year_rule', ''))}).\n"
-        "- Prices quoted per gram, per kilogram or per other mass are expressed **per kilogram** "
-        "(`price_usd_per_kg`). For a seizure that states both a mass and a value, the value divided by the "
-        "mass is shown as an *implied* price (`implied_usd_per_kg`); it is the seizing authority's valuation, "
-        "often at destination street prices, not a market quote.\n"
-        "- Where the source gives its own dollar equivalent or exchange rate, the build compares it with its "
-        "own conversion (`usd_check_pct`)"
-        + (f"; differences beyond ±{tolerance:g}% are flagged." if tolerance else ".")
-    )
-
-    st.markdown("**Exchange rates used** (`data/reference/fx_annual_lcu_per_usd.csv`)")
-    fx = data.fx_table(dataset)
-    rate_sources = pd.DataFrame(package.get("exchange_rates", {}).get("sources", []))
-    if not rate_sources.empty:
-        st.dataframe(rate_sources, hide_index=True, width="stretch",
-                     column_config={"url": st.column_config.LinkColumn("url"),
-                                    "currency": "Currency", "source": "Source", "years": "Years"})
-    if fx is None:
-        st.info("The exchange-rate table is not available on this machine.")
-    else:
-        currencies = dataset.prep.currencies if dataset.prep is not None else dataset.screen["currency"].unique()
-        used = sorted(c for c in currencies if c and c != "USD")
-        shown = st.multiselect("Currencies in the table below", sorted(fx["currency"].unique()),
-                               default=[c for c in used if c in set(fx["currency"])], key="fx_currencies",
-                               help="By default the currencies that occur in the data.")
-        table = fx[fx["currency"].isin(shown)] if shown else fx
-        st.dataframe(table, hide_index=True, width="stretch", height=260,
-                     column_config={"lcu_per_usd": st.column_config.NumberColumn("Units per US$", format="%.4f"),
-                                    "year": st.column_config.NumberColumn("Year", format="%d"),
-                                    "source_url": st.column_config.LinkColumn("Source link"),
-                                    "currency": "Currency", "source": "Source"})
-
-    st.subheader("One figure per incident")
-    st.markdown(
-        "Several documents often describe the same seizure, sometimes with different figures. Reports of "
-        "the same event share an `incident_id`. With **Count each incident once** switched on (the default), "
-        "the dashboard keeps only the representative report of each incident and kind of figure, and leaves "
-        "out of every sum an operation or annual total (`incident_scope` = total) whose parts are also in the "
-        "selection. The rule, as the build documents it (`etl/incidents.py`):"
-    )
-    st.code(incident_rule(), language=None, wrap_lines=True)
-
-    st.subheader("How each case is tied to North Korea")
-    if dataset.nk_links is not None:
-        links = dataset.nk_links.rename(columns={"code": "nk_link", "meaning": "Meaning"})
-        links.insert(1, "Label in the filters", [data.link_label(c) for c in links["nk_link"]])
-        st.dataframe(links, hide_index=True, width="stretch")
-    if dataset.source_types is not None:
-        st.markdown("Source types, in the order the representative rule prefers them:")
-        st.dataframe(dataset.source_types, hide_index=True, width="stretch")
-
+        "A value in another currency is converted with the annual average exchange rate of the year of the "
+        "event (or of publication when the event is undated), then brought to "
+        f"**{dollars}** with the US consumer price index, so that amounts from different years compare. "
+        "A currency or year without a known rate is an error in the build, never a rate of one.\n\n"
+        "Two kinds of money figures are kept apart: **market prices** that a source quotes for a gram or a "
+        "kilogram on a market, and **values implied by seizures**, the value the authorities put on a seizure "
+        "divided by its mass. Authorities often value drugs at street prices where they are seized, far above "
+        "what they cost at source, so the two are drawn in separate charts.")
+    links = _reference("nk_links.csv")
+    if links is not None and {"code", "meaning"} <= set(links.columns):
+        st.subheader("How each case is tied to North Korea")
+        st.dataframe(pd.DataFrame({"Label in the filters": [q.link_label(c) for c in links["code"]],
+                                   "Meaning": links["meaning"]}), hide_index=True, width="stretch")
     st.subheader("Caveats")
     st.markdown(
-        "- **Reported, not measured.** Every figure comes from a document, mostly press reports. Seizures "
-        "that nobody wrote about, or that were reported only in languages the curators do not read, are "
-        "missing; years with more press attention look busier.\n"
-        "- **The North Korea link varies in strength.** It ranges from officials caught with drugs to an "
-        "unnamed source's claim; filter by *Link to North Korea* to keep only the kinds you trust.\n"
-        "- **Values are valuations.** Authorities often price seizures at destination retail prices, which "
-        "can be far above what the drugs cost at source; implied prices inherit that.\n"
-        "- **Places are approximate.** When a source names only a country, the point sits at the country's "
-        "centre (`location_precision` = country).\n"
-        "- **Totals overlap.** Annual and operation totals include individual seizures; keep *Count each "
-        "incident once* on when adding things up.\n"
-        "- **Small numbers.** A handful of reports can dominate a year; read the charts as a record of what "
-        "was reported, not as a measure of trafficking."
-    )
-    if dataset.datapackage_path:
-        st.caption(f"Data dictionary: {dataset.datapackage_path}. Data file: {dataset.path}.")
+        "- **Reported, not measured.** Seizures nobody wrote about, or reported only in languages the curators "
+        "do not read, are missing; years with more press attention look busier. Read the charts as a record of "
+        "what was reported, not as a measure of trafficking.\n"
+        "- **The North Korea link varies in strength**, from officials caught with drugs to an unnamed source's "
+        "claim; the *Link to North Korea* filter keeps the kinds you trust.\n"
+        "- **Places are approximate.** When a source names only a country, the point sits at its centre.\n"
+        "- **Years without reports are gaps**, not zero seizures.\n"
+        "- **Small numbers.** A handful of reports can dominate a year.")
+    if ds.note:
+        st.caption(fmt.md(ds.note))
+
+
+__all__ = ["Path", "render"]

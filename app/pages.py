@@ -1,8 +1,8 @@
-"""The dashboard's pages: the main page plus optional pages colleagues may add.
+"""The dashboard's navigation: the readers' page, and the curators' tools under a separate "Curate" section.
 
-An optional page is a module exposing render(); it is registered when the module
+A curator page is a module exposing render(); it is listed when the module
 exists. A module that exists but fails to import is logged and left out, so a
-broken extra page never takes the dashboard down.
+broken tool never takes the readers' page down.
 """
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import streamlit as st
 
 from app import page_dashboard
 
-OPTIONAL_PAGES = (  # module, title, url path
-    ("app.page_upload", "Check your own reports", "check"),
+READ = "Read the data"
+CURATE = "Curate"
+CURATOR_PAGES = (  # module, title, url path
+    ("app.page_upload", "Check a file", "check"),
     ("app.page_draft", "Draft from an article", "draft"),
 )
 log = logging.getLogger(__name__)
@@ -29,19 +31,21 @@ def optional_render(module_name: str) -> Callable[[], None] | None:
         if err.name != module_name:
             log.exception("page %s needs a module that is missing; page left out", module_name)
         return None
-    except Exception:  # noqa: BLE001 - any import-time failure of a colleague's page
+    except Exception:
         log.exception("page %s failed to import; page left out", module_name)
         return None
     render = getattr(module, "render", None)
     return render if callable(render) else None
 
 
-def all_pages() -> list[st.Page]:
+def all_pages() -> dict[str, list[st.Page]]:
     # No page icons: a ":material/...:" icon becomes a favicon fetched from Google's servers.
-    main = st.Page(page_dashboard.render, title="Seizures and prices", default=True)
-    pages = [main]
-    for module_name, title, url_path in OPTIONAL_PAGES:
+    sections = {READ: [st.Page(page_dashboard.render, title="Seizures and prices", default=True)]}
+    curate = []
+    for module_name, title, url_path in CURATOR_PAGES:
         render = optional_render(module_name)
         if render is not None:
-            pages.append(st.Page(render, title=title, url_path=url_path))
-    return pages
+            curate.append(st.Page(render, title=title, url_path=url_path))
+    if curate:
+        sections[CURATE] = curate
+    return sections

@@ -1,164 +1,262 @@
-"""The dashboard's view state and the URL: which filters exist, their query parameters, their defaults.
+"""The view a link asks for, the notices about what it could not apply, and the filter widgets.
 
-Every filter widget is bound to a query parameter (Streamlit's
-`bind="query-params"`), so the address bar always holds the current view and a
-copied link reopens it; `persist_state="session"` keeps the filters while the
-reader visits another page. A parameter equal to its default is left out of
-the URL; an unknown value in a link is ignored. Parameters:
+The address bar always holds the current view, so a copied link reopens it.
+The page reads the parameters itself (`parse`) instead of binding widgets to
+them, so that a value it cannot apply is said on screen, naming the value and
+what was used instead, rather than dropped in silence. Parameters (defaults are
+left out of the address):
 
-    years=FROM&years=TO   year range (inclusive)
-    undated=false         leave out reports whose event date is unknown
-    drug=NAME             repeat for several drugs (default: all)
-    country=NAME          country name as shown, e.g. South+Korea (default: all)
-    kind=Seizures|Prices|Cash+seized
-    link=LABEL            how the report ties the case to North Korea, label as shown
-    once=false            show every report instead of one per incident
-    log=true              log scale for kilograms per year
-    dollars=Nominal       prices in nominal instead of constant dollars
-    tab=Table+and+downloads|Methodology   the open tab
-    incident=ID           the incident shown under "Reports behind an incident" (its incident_id)
-
-Values are the labels the widgets show (Streamlit binds labels, not codes), except
-`incident`: its picker's labels hold counts that change with the file, so the
-parameter holds the incident_id and is kept in step by the picker itself.
+    years=FROM&years=TO   year range, inclusive (one `years` value: that year alone);
+                          a year range never holds reports without a date
+    undated=false         leave out reports without a date (when no year range is chosen)
+    drug=NAME             repeatable; any case
+    country=NAME|CODE     repeatable; a name as shown (any case) or an ISO 3166 code (KR, KOR)
+    kind=Seizures|Prices|Cash+seized   (or seizure, price, cash); repeatable
+    link=LABEL|CODE       how the report ties the case to North Korea; repeatable
+    reports=all           the table lists every report, not one per incident (the sums never change)
+    tab=Prices|Map|Table+and+downloads|About+the+data
+    incident=ID           the incident shown under "Reports behind an incident"
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from app import data
+from app import queries as q
+from app.queries import Filters, Options
 
-YEARS, UNDATED, DRUG, COUNTRY, KIND, LINK, ONCE = "years", "undated", "drug", "country", "kind", "link", "once"
-LOG, DOLLARS, TAB = "log", "dollars", "tab"
-INCIDENT, INCIDENT_PICK = "incident", "incident_pick"  # the URL parameter, the picker's widget key
-TABS = ("Charts", "Table and downloads", "Methodology")
-DOLLAR_CHOICES = ("constant", "nominal")
-KIND_LABELS = {"seizure": "Seizures", "price": "Prices", "cash": "Cash seized"}
+YEARS, UNDATED, DRUG, COUNTRY, KIND, LINK, REPORTS, TAB, INCIDENT = (
+    "years", "undated", "drug", "country", "kind", "link", "reports", "tab", "incident")
+TABS = ("Seizures", "Prices", "Map", "Table and downloads", "About the data")
+CHART_TABS = TABS[:3]
+KNOWN = {YEARS, UNDATED, DRUG, COUNTRY, KIND, LINK, REPORTS, TAB, INCIDENT, "once"}
+FALSE, TRUE = {"false", "no", "0", "off"}, {"true", "yes", "1", "on"}
+VIEW_KEY = "_view"  # the current view, kept across pages (widget state is dropped on another page)
+NOTICE_KEY = "_notices"
 
 
 @dataclass(frozen=True)
-class Options:
-    """What the filters can choose from, taken from the whole file (so links stay valid while filtering)."""
-
-    years: tuple[int, int] | None
-    drugs: tuple[str, ...]
-    countries: tuple[str, ...]
-    kinds: tuple[str, ...]
-    links: tuple[str, ...]
-    has_undated: bool
+class View:
+    filters: Filters = field(default_factory=Filters)
+    every_report: bool = False
+    tab: str = TABS[0]
+    incident: str | None = None
 
 
-def options(frame: pd.DataFrame, prep: data.Prepared | None = None) -> Options:
-    """The choices, from the frame, or (fast, on a million rows) from the loader's prepared codes."""
-    if prep is not None:
-        return _options_from(prep)
-    years = frame["year"].dropna()
-    return Options(
-        years=(int(years.min()), int(years.max())) if len(years) else None,
-        drugs=tuple(sorted(v for v in frame["drug"].unique() if v)),
-        countries=tuple(sorted((v for v in frame["country"].unique() if v), key=data.country_name)),
-        kinds=tuple(k for k in data.KINDS if k in set(frame["kind"])),
-        links=tuple(sorted((v for v in frame["nk_link"].unique() if v), key=data.link_label)),
-        has_undated=bool(frame["year"].isna().any()),
-    )
+def _one_of(value: str, choices: tuple[str, ...], label: Callable[[str], str] = str) -> str | None:
+    wanted = value.strip().casefold()
+    for choice in choices:
+        if wanted in (choice.casefold(), label(choice).casefold()):
+            return choice
+    return None
 
 
-def _options_from(prep: data.Prepared) -> Options:
-    known = prep.year[~np.isnan(prep.year)]
-    return Options(
-        years=(int(known.min()), int(known.max())) if len(known) else None,
-        drugs=tuple(sorted(v for v in prep.drug.values if isinstance(v, str) and v)),
-        countries=tuple(sorted((v for v in prep.country.values if isinstance(v, str) and v), key=data.country_name)),
-        kinds=tuple(k for k in data.KINDS if k in set(prep.kind.values)),
-        links=tuple(sorted((v for v in prep.link.values if isinstance(v, str) and v), key=data.link_label)),
-        has_undated=bool(len(known) < prep.n),
-    )
+def parse(params: Mapping[str, list[str]], opts: Options,
+          incident_known: Callable[[str], bool] = lambda _: True) -> tuple[View, list[str]]:
+    """The view a link asks for, and a notice for every value it cannot apply (saying what is used instead)."""
+    notices: list[str] = []
+    span = opts.years
+
+    years = None
+    raw = [v for v in params.get(YEARS, []) if v.strip()]
+    if raw:
+        try:
+            numbers = [int(v.strip()) for v in raw]
+        except ValueError:
+            numbers = None
+        if numbers is None or len(numbers) > 2:
+            notices.append(f"The link's years “{', '.join(raw)}” are not one year or two (from, to): "
+                           "all years are shown.")
+        elif span is None:
+            notices.append("The link asks for years, but no report in this file has a date: all reports are shown.")
+        else:
+            low, high = min(numbers), max(numbers)
+            cl, ch = max(low, span[0]), min(high, span[1])
+            if cl > ch:
+                notices.append(f"No report is dated {low}–{high} (the data span {span[0]}–{span[1]}): "
+                               "all years are shown.")
+            else:
+                if (cl, ch) != (low, high):
+                    notices.append(f"The data span {span[0]}–{span[1]}; the link's years {low}–{high} are "
+                                   f"shown as {cl}–{ch}.")
+                years = (cl, ch) if (cl, ch) != span else None
+
+    include_undated = True
+    for value in params.get(UNDATED, [])[:1]:
+        if value.strip().casefold() in FALSE:
+            include_undated = False
+        elif value.strip().casefold() not in TRUE:
+            notices.append(f"The link's undated=“{value}” is neither true nor false: reports without a date "
+                           "are included.")
+
+    def many(key: str, choices: tuple[str, ...], what: str, label: Callable[[str], str] = str,
+             lookup: Callable[[str], str | None] | None = None) -> tuple[str, ...]:
+        chosen, unknown = [], []
+        for value in params.get(key, []):
+            if not value.strip():
+                continue
+            found = lookup(value) if lookup else _one_of(value, choices, label)
+            if found is None:
+                unknown.append(value)
+            elif found not in chosen:
+                chosen.append(found)
+        if unknown:
+            names = ", ".join(f"“{v}”" for v in unknown)
+            instead = ("the other " + what + "s of the link are applied" if chosen else "all " + what + "s are shown")
+            notices.append(f"The link's {what} {names} is not in this data ({key}=): {instead}.")
+        return tuple(chosen)
+
+    drugs = many(DRUG, opts.drugs, "drug")
+    countries = many(COUNTRY, opts.countries, "country",
+                     lookup=lambda v: q.country_code(v, opts.countries))
+    kinds = many(KIND, opts.kinds, "kind of figure", label=lambda k: q.KIND_LABELS.get(k, k))
+    links = many(LINK, opts.links, "link to North Korea", label=q.link_label)
+
+    every = False
+    for key, all_when in ((REPORTS, {"all", "every"}), ("once", FALSE)):
+        for value in params.get(key, [])[:1]:
+            v = value.strip().casefold()
+            if v in all_when:
+                every = True
+            elif not (key == "once" and v in TRUE):
+                notices.append(f"The link's {key}=“{value}” is not understood: the table lists one report "
+                               "per incident.")
+
+    tab = TABS[0]
+    for value in params.get(TAB, [])[:1]:
+        found = _one_of(value, TABS)
+        if found is None and value.strip().casefold() == "methodology":
+            found = TABS[4]
+        if found is None and value.strip().casefold() == "charts":
+            found = TABS[0]
+        if found is None:
+            notices.append(f"The link's tab “{value}” does not exist: the {TABS[0]} tab is shown.")
+        else:
+            tab = found
+
+    incident = None
+    for value in params.get(INCIDENT, [])[:1]:
+        if incident_known(value):
+            incident = value
+        else:
+            notices.append(f"The link's incident “{value}” is not in this data: no incident is shown.")
+
+    for key in params:
+        if key not in KNOWN:
+            notices.append(f"The link's parameter “{key}” is not one this page uses; it is ignored.")
+
+    filters = Filters(years=years, include_undated=include_undated, drugs=drugs, countries=countries,
+                      kinds=kinds, links=links)
+    return View(filters, every, tab, incident), notices
 
 
-def sidebar(opts: Options) -> data.Filters:
-    """Draw the filter widgets in the sidebar and return the selection they hold."""
+def to_params(view: View, opts: Options) -> dict[str, list[str]]:
+    """The address-bar parameters of a view (defaults left out); `parse` reads them back to the same view."""
+    f = view.filters
+    out: dict[str, list[str]] = {}
+    if f.years is not None:
+        out[YEARS] = [str(f.years[0]), str(f.years[1])]
+    elif not f.include_undated:
+        out[UNDATED] = ["false"]
+    if f.drugs:
+        out[DRUG] = list(f.drugs)
+    if f.countries:
+        out[COUNTRY] = [q.country_name(c) for c in f.countries]
+    if f.kinds:
+        out[KIND] = [q.KIND_LABELS.get(k, k) for k in f.kinds]
+    if f.links:
+        out[LINK] = [q.link_label(k) for k in f.links]
+    if view.every_report:
+        out[REPORTS] = ["all"]
+    if view.tab != TABS[0]:
+        out[TAB] = [view.tab]
+    if view.incident:
+        out[INCIDENT] = [view.incident]
+    return out
+
+
+# --------------------------------------------------------------------------- Streamlit glue
+
+W = {k: "w_" + k for k in (YEARS, UNDATED, DRUG, COUNTRY, KIND, LINK, REPORTS, TAB, INCIDENT)}
+
+
+def current_params() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+
+
+def start(opts: Options, incident_known: Callable[[str], bool]) -> View:
+    """The view of this run. On a session's first run, the link's; afterwards the one kept in the session.
+    Puts the view into the widgets' state (where a widget has none, e.g. back from another page)."""
+    ss = st.session_state
+    if VIEW_KEY not in ss:
+        view, notices = parse(current_params(), opts, incident_known)
+        ss[VIEW_KEY], ss[NOTICE_KEY] = view, (notices, view)
+    view = ss[VIEW_KEY]
+    f = view.filters
+    initial = {
+        YEARS: f.years or opts.years, UNDATED: f.include_undated, DRUG: list(f.drugs),
+        COUNTRY: list(f.countries), KIND: list(f.kinds), LINK: list(f.links), REPORTS: view.every_report,
+        TAB: view.tab, INCIDENT: view.incident,
+    }
+    for key, value in initial.items():
+        if W[key] not in ss:
+            ss[W[key]] = value
+    return view
+
+
+def notices(filters: Filters) -> list[str]:
+    """The link's notices, while the filters are still those the link produced."""
+    kept = st.session_state.get(NOTICE_KEY)
+    if not kept:
+        return []
+    texts, view = kept
+    return texts if view.filters == filters else []
+
+
+def sidebar(opts: Options) -> Filters:
+    """The filter widgets (in the sidebar); returns the selection they hold."""
     sb = st.sidebar
     sb.header("Filters")
     years = None
     if opts.years and opts.years[0] < opts.years[1]:
-        years = sb.slider("Years", opts.years[0], opts.years[1], opts.years, step=1, key=YEARS,
-                          bind="query-params", persist_state="session", help="Year of the seizure or price observation.")
-    include_undated = sb.toggle("Include reports without a date", value=True, key=UNDATED, bind="query-params", persist_state="session",
-                                disabled=not opts.has_undated,
-                                help="Some sources do not say when the seizure happened; they cannot be placed "
-                                     "on a time axis but count in the headline numbers and the table.")
-    drugs = sb.multiselect("Drug", opts.drugs, key=DRUG, bind="query-params", persist_state="session", placeholder="All drugs")
-    countries = sb.multiselect("Country", opts.countries, format_func=data.country_name, key=COUNTRY,
-                               bind="query-params", persist_state="session", placeholder="All countries",
-                               help="Where the seizure or price observation happened.")
-    kinds = sb.multiselect("Kind of figure", opts.kinds, format_func=lambda k: KIND_LABELS.get(k, k), key=KIND,
-                           bind="query-params", persist_state="session", placeholder="Seizures, prices and cash",
-                           help="Seizures (quantities and their value), prices quoted per unit on a market, "
-                                "or cash seized together with drugs.")
-    links = sb.multiselect("Link to North Korea", opts.links, format_func=data.link_label, key=LINK,
-                           bind="query-params", persist_state="session", placeholder="Any link",
-                           help="How the source ties the case to North Korea (see Methodology).")
-    count_once = sb.toggle("Count each incident once", value=True, key=ONCE, bind="query-params", persist_state="session",
-                           help="When several reports describe the same seizure or price, keep only the "
-                                "representative report (rule in Methodology), and never add an operation "
-                                "or annual total on top of the seizures it sums.")
-    return data.Filters(
-        years=tuple(years) if years is not None else None,
-        include_undated=bool(include_undated),
-        drugs=tuple(drugs), countries=tuple(countries), kinds=tuple(kinds), links=tuple(links),
-        count_once=bool(count_once),
-    )
+        chosen = sb.slider("Years", opts.years[0], opts.years[1], step=1, key=W[YEARS],
+                           help="Year of the seizure or price observation. A year range never includes reports "
+                                "without a date.")
+        years = tuple(int(y) for y in chosen) if tuple(chosen) != opts.years else None
+    include = sb.toggle("Include reports without a date", key=W[UNDATED],
+                        disabled=years is not None or not opts.undated,
+                        help="Only when all years are shown: reports without a date cannot be in a year range.")
+    drugs = sb.multiselect("Drug", opts.drugs, key=W[DRUG], placeholder="All drugs")
+    countries = sb.multiselect("Country", opts.countries, format_func=q.country_name, key=W[COUNTRY],
+                               placeholder="All countries", help="Where the seizure or price observation happened.")
+    kinds = sb.multiselect("Kind of figure", opts.kinds, format_func=lambda k: q.KIND_LABELS.get(k, k), key=W[KIND],
+                           placeholder="Seizures, prices and cash",
+                           help="Seizures (quantities and their value), prices quoted on a market, or cash "
+                                "seized with drugs.")
+    links = sb.multiselect("Link to North Korea", opts.links, format_func=q.link_label, key=W[LINK],
+                           placeholder="Any link", help="How the source ties the case to North Korea.")
+    sb.button("Reset filters", on_click=_reset, args=(opts,), key="reset_filters", width="stretch")
+    return Filters(years=years, include_undated=bool(include) if years is None else True,
+                   drugs=tuple(drugs), countries=tuple(countries), kinds=tuple(kinds), links=tuple(links))
 
 
-def defaults(opts: Options) -> dict:
-    """The value of every filter widget when nothing is chosen (and its parameter is absent from the URL)."""
-    out = {UNDATED: True, DRUG: [], COUNTRY: [], KIND: [], LINK: [], ONCE: True}
-    if opts.years and opts.years[0] < opts.years[1]:
-        out[YEARS] = opts.years
-    return out
+def _reset(opts: Options) -> None:
+    ss = st.session_state
+    ss[W[YEARS]] = opts.years
+    ss[W[UNDATED]] = True
+    for key in (DRUG, COUNTRY, KIND, LINK):
+        ss[W[key]] = []
 
 
-def reset_button(opts: Options) -> None:
-    """A button that puts every filter back to its default, which also clears them from the URL."""
-    def _reset() -> None:
-        for key, value in defaults(opts).items():
-            st.session_state[key] = value
-    st.sidebar.button("Reset filters", on_click=_reset, key="reset_filters", width="stretch")
+def finish(view: View, opts: Options) -> None:
+    """Keep the view for the session and put it in the address bar."""
+    st.session_state[VIEW_KEY] = view
+    wanted = to_params(view, opts)
+    if wanted != current_params():
+        st.query_params.from_dict(wanted)
 
 
-def incident_picker(choices: data.IncidentChoices, label_of: Callable[[str], str | None]) -> str | None:
-    """A select box over the offered incidents, kept in step with the `incident` URL parameter.
-
-    An incident named by the URL is offered even when it is not among `choices`
-    (outside the selection, or beyond the cap), as long as `label_of` knows it
-    (None: not in the file; the parameter is then dropped).
-    """
-    ids, labels = list(choices.ids), dict(choices.labels)
-    wanted = st.query_params.get(INCIDENT)
-    if wanted and wanted not in labels:
-        label = label_of(wanted)
-        if label is None:
-            del st.query_params[INCIDENT]
-            wanted = None
-        else:
-            ids.insert(0, wanted)
-            labels[wanted] = label + " (outside this list)"
-
-    def _sync() -> None:
-        chosen = st.session_state.get(INCIDENT_PICK)
-        if chosen:
-            st.query_params[INCIDENT] = chosen
-        elif INCIDENT in st.query_params:
-            del st.query_params[INCIDENT]
-
-    return st.selectbox(
-        "Incident", ids, index=ids.index(wanted) if wanted else None, format_func=labels.__getitem__,
-        key=INCIDENT_PICK, on_change=_sync, placeholder="Choose an incident (type to search)",
-        disabled=not ids,
-        help="Year · country · drug · incident id · reports of it in the whole file. A copied link keeps "
-             "the chosen incident.")
+def with_incident(view: View, incident: str | None) -> View:
+    return replace(view, incident=incident)

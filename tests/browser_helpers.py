@@ -33,16 +33,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(log_path: Path, app_args: list[str] = ()):
-    """Run `streamlit run dashboard.py` on 127.0.0.1 until it answers; stop it however the block ends."""
+def streamlit_server(log_path: Path, app_args: list[str] = (), command: list[str] | None = None,
+                     cwd: Path = REPO, env: dict | None = None):
+    """Run `streamlit run dashboard.py` on 127.0.0.1 until it answers; stop it however the block ends.
+
+    `command` replaces the whole command (then the port is passed as STREAMLIT_SERVER_PORT)."""
     port = free_port()
     log = log_path.open("w")
+    env = dict(os.environ if env is None else env, STREAMLIT_SERVER_PORT=str(port))
     process = subprocess.Popen(
+        command or
         [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none",  # edits elsewhere in the tree must not put a banner in the picture
          *(["--", *app_args] if app_args else [])],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -69,3 +74,10 @@ def streamlit_server(log_path: Path, app_args: list[str] = ()):
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
         log.close()
+
+
+def wait_for_first_chart(page) -> None:
+    """Wait until the first Plotly chart of the page has drawn its marks."""
+    page.wait_for_selector(".js-plotly-plot .main-svg", state="attached")
+    page.wait_for_function("(() => { const p = document.querySelector('.js-plotly-plot');"
+                           " return p && p.querySelectorAll('.point, .trace path, .bars path').length > 0; })()")
