@@ -74,22 +74,22 @@ def test_totals_are_marked_with_their_parts(built):
 
 
 def test_counting_once_sums_parts_and_leaves_the_total_out(built):
-    """The dashboard's sums over this table: each incident once, a total never on top of its parts."""
-    from app.data import Filters, apply_filters, for_sums, headline
+    """The dashboard's count-once rule (app.queries.counted) over this table: each incident once, a total
+    never on top of its parts, and the total back as soon as none of its parts is selected."""
+    from app.queries import Filters, counted, headline
 
     frame, _, _ = built
-    rows = frame.reset_index()
-    once = apply_filters(rows, Filters(count_once=True))
-    assert sorted(once["report_id"]) == ["a2", "b1", "t1"]  # one representative per incident
-    summed = for_sums(once, count_once=True)
-    assert sorted(summed["report_id"]) == ["a2", "b1"]  # the total's parts are present: the total is left out
-    h = headline(once, count_once=True)
+    rows = pl.from_pandas(frame.reset_index())
+    assert sorted(counted(rows)["report_id"]) == ["a2", "b1"]  # t1's parts A and B are present: t1 left out
+    h = headline(rows, Filters())
     assert (h.incidents, h.kg, h.totals_left_out) == (2, 48 + 75, 1)
-    every = apply_filters(rows, Filters(count_once=False))
-    assert headline(every, count_once=False).kg == 50 + 48 + 75 + 125 + 150
+    assert h.reports == 5  # every report is selected; only the sums count once
     # a total is left out as soon as any of its parts is in the selection (never counted twice)
-    without_b = once[once["incident_id"] != "B"]
-    assert sorted(for_sums(without_b, count_once=True)["report_id"]) == ["a2"]
+    without_b = rows.filter(pl.col("incident_id") != "B")
+    assert sorted(counted(without_b)["report_id"]) == ["a2"]
+    # with none of its parts selected, the total is the incident counted
+    only_total = rows.filter(pl.col("incident_id") == "T")
+    assert counted(only_total)["report_id"].to_list() == ["t1"]
 
 
 def test_a_curator_override_wins(built, tmp_path):
