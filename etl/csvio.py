@@ -123,7 +123,7 @@ def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str,
     """
     path = Path(path)
     try:
-        fh = open(path, "rb")
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the `with fh` below, after the two early answers
     except FileNotFoundError:
         return None, [Problem(display, 0, "-", "file not found")]
     except IsADirectoryError:
@@ -167,7 +167,7 @@ def _empty(display: str, expected: list[str]) -> Problem:
 
 
 def _check(display: str, expected: list[str], optional: tuple[str, ...], mm: mmap.mmap, data: np.ndarray
-           ) -> list[Problem] | tuple[list[str], "_Scan"]:
+           ) -> list[Problem] | tuple[list[str], _Scan]:
     """Every file-level problem, or the header and the scan when there is none."""
     start = 3 if bytes(mm[:3]) == _BOM else 0
     scan = _scan(data, start)
@@ -525,8 +525,8 @@ def write_csv(frame: pl.DataFrame, path: Path, header: bool = True) -> None:
     _prepared(frame).write_csv(path, include_header=header, **_WRITE_OPTIONS)
 
 
-_WRITE_OPTIONS = dict(separator=",", line_terminator="\n", quote_char='"', quote_style="necessary", null_value="",
-                      include_bom=False)
+_WRITE_OPTIONS = {"separator": ",", "line_terminator": "\n", "quote_char": '"', "quote_style": "necessary",
+                  "null_value": "", "include_bom": False}
 
 
 def _prepared(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame:

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -61,10 +60,9 @@ def test_all_outputs_appear_together(out):
 
 
 def test_an_exception_while_writing_publishes_nothing(out):
-    with pytest.raises(RuntimeError):
-        with staged_outputs(out, NAMES) as paths:
-            paths["seizures.csv"].write_bytes(b"half")
-            raise RuntimeError("the build failed")
+    with pytest.raises(RuntimeError), staged_outputs(out, NAMES) as paths:
+        paths["seizures.csv"].write_bytes(b"half")
+        raise RuntimeError("the build failed")
     assert listing(out) == OLD
 
 
@@ -153,9 +151,8 @@ def test_sigkill_after_the_manifest_keeps_the_complete_commit(out):
 
 def test_a_build_that_writes_nothing_publishes_nothing(out):
     from etl.errors import EtlError
-    with pytest.raises(EtlError, match="did not write seizures.parquet"):
-        with staged_outputs(out, NAMES) as paths:
-            paths["seizures.csv"].write_bytes(b"only one")
+    with pytest.raises(EtlError, match="did not write seizures.parquet"), staged_outputs(out, NAMES) as paths:
+        paths["seizures.csv"].write_bytes(b"only one")
     assert listing(out) == OLD
 
 
@@ -262,9 +259,8 @@ def test_stale_temporary_files_of_killed_builds_are_removed(out):
 
 def test_output_names_must_be_plain_file_names(tmp_path):
     for names in (["a.csv", "a.csv"], ["../x.csv"], [".hidden"]):
-        with pytest.raises(ValueError):
-            with staged_outputs(tmp_path / "o", names):
-                pass
+        with pytest.raises(ValueError), staged_outputs(tmp_path / "o", names):
+            pass
 
 
 def test_legacy_write_atomic_keeps_a_normal_mode(tmp_path):

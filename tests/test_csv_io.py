@@ -153,10 +153,10 @@ def test_carriage_return_outside_quotes_is_a_problem(tmp_path):
 
 
 @pytest.mark.parametrize("data, expected", [
-    (b'a,b,c\n1,x"y,3\n4,5,6\n', "in.csv:2: b: cannot read the CSV from here: a double quote inside a cell that does not "
-                                 "start with one (quote the whole cell and double the quote)"),
-    (b'a,b,c\n1,"x"y,3\n', "in.csv:2: b: cannot read the CSV from here: text after the closing quote of a quoted cell "
-                           "(double the quote if it is part of the text)"),
+    (b'a,b,c\n1,x"y,3\n4,5,6\n', ("in.csv:2: b: cannot read the CSV from here: a double quote inside a cell that does not "
+                                  "start with one (quote the whole cell and double the quote)")),
+    (b'a,b,c\n1,"x"y,3\n', ("in.csv:2: b: cannot read the CSV from here: text after the closing quote of a quoted cell "
+                            "(double the quote if it is part of the text)")),
     (b'a,b,c\n1,2,3\n4,5,"6\n7,8,9\n', "in.csv:3: c: cannot read the CSV from here: unexpected end of data (an unclosed quote?)"),
 ])
 def test_a_broken_quote_is_located_and_nothing_after_it_is_trusted(tmp_path, data, expected):
@@ -257,6 +257,7 @@ def test_the_exact_reader_agrees_with_polars(tmp_path):
     path.write_text(text, newline="")
     table, _ = read_csv(path, "in.csv", COLUMNS)
     import mmap
+
     import numpy as np
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         data = np.frombuffer(mm, np.uint8)
