@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test data check venv clean
+.PHONY: run test data check bench venv clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,9 @@ data: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/python -m etl check
+
+bench: $(STAMP)
+	$(BIN)/python -m devtools.bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,6 +1,6 @@
 """Dashboard page "Draft from an article": paste a story, review draft rows, download them.
 
-The page runs `etl.extract.extract` on the pasted text (with the publication
+The page runs `draft.extract.extract` on the pasted text (with the publication
 date, outlet country and source_id the curator gives), shows the draft rows
 in an editable table, and offers the rows ticked "import" as a reports.csv
 fragment (the reports.csv columns only, formula-safe CSV). Nothing is written
@@ -21,7 +21,7 @@ import streamlit as st
 
 from etl.csvio import csv_bytes
 
-# etl.extract, etl.normalise and etl.reference (pint: a quarter of a second) are imported when this page
+# draft.extract, etl.normalise and etl.reference (pint: a quarter of a second) are imported when this page
 # runs, not when the dashboard registers it
 if TYPE_CHECKING:
     from etl.reference import Reference
@@ -43,7 +43,7 @@ def _reference(directory: str) -> Reference:
 def draft_frame(text: str, published: dt.date | None, outlet_country: str = "", source_id: str = "",
                 ref: Reference | None = None) -> pd.DataFrame:
     """Draft rows for `text`, with `import` as a True/False column for the table's tick boxes."""
-    from etl.extract import extract
+    from draft.extract import extract
 
     ref = ref or _reference(str(REFERENCE_DIR))
     frame = extract(text, ref, published=published, outlet_country=outlet_country or None, source_id=source_id)

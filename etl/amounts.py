@@ -1,14 +1,22 @@
-"""Read amounts as written in news reports.
+"""Read amounts as written in news reports, in English and Korean.
 
 "nearly 125 kilograms", "6-8 million pesos per kilo", "W19.8 billion",
-"about $15 a gram", "2 million to 5 million baht" all become a number (or a
-range), an approximate flag, the unit or currency words around it, and the
-unit a price is quoted per. Units and currencies are *not* interpreted here:
-`etl.normalise` looks them up in the reference tables.
+"about $15 a gram", "2 million to 5 million baht", "70㎏ 가량",
+"2억 7천만원", "시가 150억엔 상당", "1그램당 중국 돈 130위안" all become a
+number (or a range), an approximate flag, the unit or currency words around
+it, and the unit a price is quoted per. Units and currencies are *not*
+interpreted here: `etl.normalise` looks them up in the reference tables
+(data/reference/units.csv and currency_markers.csv, which hold the Korean
+spellings too).
 
 The grammar is one regular expression applied with pandas' vectorised
-`str.extract` to the distinct texts of a column, so a million rows cost one
-pass of a compiled regex, not a Python call per row.
+`str.extract` to the distinct texts of a column. Every repetition in it is
+possessive or atomic, so the regex engine never backtracks into it: a text is
+read in time linear in its length. Texts longer than `MAX_CHARS` are not
+parsed at all (they get an error).
+
+Korean numbers ("4백20만", "2억 7천만", "150억", "20여") are captured by
+the same regular expression and their value computed by `korean_number`.
 """
 from __future__ import annotations
 
@@ -20,8 +28,11 @@ import pandas as pd
 
 from etl.errors import AmountError
 
+MAX_CHARS = 300  # the longest amount text the grammar reads; longer texts are an error, never parsed
+
 # Qualifier -> what the stated number is: "approx" (a point, roughly), "upper"
 # (the true figure is at most this), "lower" (at least this), "exact".
+# English qualifiers come before the number and are followed by a blank.
 QUALIFIERS = {
     "about": "approx",
     "around": "approx",
@@ -47,6 +58,33 @@ QUALIFIERS = {
     "a total": "exact",
     "between": "exact",
 }
+# Korean qualifiers written before the number ("약 70㎏", "약70㎏"); no blank needed.
+KO_PREFIX_QUALIFIERS = {
+    "약": "approx",
+    "대략": "approx",
+    "최소": "lower",
+    "최대": "upper",
+    "총": "exact",
+}
+# Korean qualifiers written after the figure ("70㎏ 가량", "1억원 이상", "3만원 미만").
+# "여" right after a number ("20여㎏", "20여만원": twenty-odd) is read as "more than 20", approximate.
+KO_SUFFIX_QUALIFIERS = {
+    "가량": "approx",
+    "정도": "approx",
+    "쯤": "approx",
+    "안팎": "approx",
+    "내외": "approx",
+    "남짓": "lower",
+    "이상": "lower",
+    "넘는": "lower",
+    "이하": "upper",
+    "미만": "upper",
+}
+YEO = "여"  # the "-odd" suffix of a Korean number: a lower bound, approximate
+# Words that say "value" or "worth" around a figure without changing it: "시가 150억엔 상당",
+# "중국 돈 130위안" (Chinese money), "1억원 어치". They are skipped.
+KO_LEAD_WORDS = ["시가", "시가로", "중국 돈", "중국돈", "북한 돈", "북한돈", "한국 돈", "한국돈", "미화", "무려"]
+KO_TRAIL_WORDS = ["상당", "상당의", "어치", "규모"]
 
 SCALES = {
     "thousand": 1e3,
@@ -59,33 +97,69 @@ SCALES = {
     "bn": 1e9,
     "trillion": 1e12,
 }
+# Number characters of Korean (and the Chinese/Japanese ones, which Korean papers and the
+# Japanese/Chinese press share): small ones multiply within a group of four digits,
+# large ones close a group ("2억 7천만" = 2 x 10^8 + 7,000 x 10^4).
+KO_SMALL_SCALES = {"십": 10, "백": 100, "천": 1000, "十": 10, "百": 100, "千": 1000}
+KO_LARGE_SCALES = {"만": 1e4, "억": 1e8, "조": 1e12, "万": 1e4, "萬": 1e4, "億": 1e8, "亿": 1e8, "兆": 1e12}
+_KO_SCALE_CHARS = "".join(KO_SMALL_SCALES) + "".join(KO_LARGE_SCALES)
 
 # ASCII digits only: Python's \d also matches other scripts' digits, which to_numeric cannot read
 NUMBER = r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+"
-RANGE_SEPARATORS = r"-|–|—|to|and"
+RANGE_SEPARATORS = r"-|–|—|to|and|~|∼|〜|～"
 PER = r"per|a|an"  # words, followed by a blank ("a gram"); "/" needs none ("US$2,000/kg")
 
 
 def _alternation(words) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return "|".join(re.escape(w).replace(r"\ ", r"\s*+") for w in sorted(words, key=len, reverse=True))
+
+
+def _atomic(pattern: str) -> str:
+    return f"(?>{pattern})"
 
 
 @dataclass(frozen=True)
 class Grammar:
-    """The compiled amount pattern for a given set of prefix currency markers."""
+    """The compiled amount pattern for a given set of prefix currency markers.
+
+    Every quantifier is possessive and every alternation of numbers atomic, so
+    a failed match gives up instead of trying other splits of the text.
+    """
 
     pattern: str
 
     @classmethod
     def build(cls, prefix_markers) -> "Grammar":
         q = _alternation(QUALIFIERS)
+        kq = _alternation(KO_PREFIX_QUALIFIERS)
+        ks = _alternation(KO_SUFFIX_QUALIFIERS)
+        lead = _alternation(KO_LEAD_WORDS)
+        trail = _alternation(KO_TRAIL_WORDS)
         s = _alternation(SCALES)
         c = _alternation(prefix_markers)
+        num = _atomic(NUMBER)
+        sc = f"[{_KO_SCALE_CHARS}]"
+        # 70 | 20여 | 4백20만 | 2억 7천만 | 150억 | 20여만 : a number, then Korean scale characters,
+        # each possibly followed by another number that is itself followed by a scale character
+        knum = _atomic(rf"{num}(?:{YEO}(?={sc}))?+(?:[ ]?+{sc}++(?:[ ]?+{num}(?=[ ]?+{sc}))?+)*+{YEO}?+")
+        ws = r"[^\S\n]"  # blanks inside the unit words: a line break there is not an amount
+        per_start = rf"(?:\b(?:{PER}){ws}++|/{ws}*+)(?:{num}{ws}*+)?+[^\s0-9]"
+        suffix_end = rf"(?:{ks}|{trail})(?:{ws}*+(?:{ks}|{trail}))?+\s*+$"
+        # unit words: any run of characters up to a per-unit clause, a trailing Korean qualifier, or the end
+        unit_tok = rf"(?!{per_start}|{suffix_end})[^\s]|{ws}++(?=\S)(?!{per_start}|{suffix_end})"
         pattern = (
-            rf"(?i)^\s*(?:(?P<qual>{q})\s+)?"
-            rf"(?P<cur1>{c})?\s*(?P<n1>{NUMBER})\s*(?:(?P<s1>{s})\b)?\s*"
-            rf"(?:(?P<sep>{RANGE_SEPARATORS})\s*(?P<cur2>{c})?\s*(?P<n2>{NUMBER})\s*(?:(?P<s2>{s})\b)?)?"
-            rf"\s*(?P<unit>.*?)\s*(?:(?:\b(?:{PER})\s+|/\s*)(?P<per>[^\s0-9].*?))?\s*$"
+            rf"(?i)^\s*+"
+            # Korean price unit in front: "1그램당", "kg당"
+            rf"(?:(?P<kpn>{num})?+\s*+(?P<kper>(?:(?!당[\s0-9])[^\s0-9])++)당\s*+)?+"
+            rf"(?:(?:{lead})\s*+)?+"
+            rf"(?:(?P<qual>{q})\s++|(?P<kqual>{kq})\s*+)?+"
+            rf"(?:(?:{lead})\s*+)?+"
+            rf"(?P<cur1>{c})?+\s*+(?P<n1>{knum})\s*+(?:(?P<s1>{s})\b)?+"
+            rf"(?:\s*+(?P<sep>{RANGE_SEPARATORS})\s*+(?P<cur2>{c})?+\s*+(?P<n2>{knum})\s*+(?:(?P<s2>{s})\b)?+)?+"
+            rf"\s*+(?P<unit>(?:{unit_tok})*+)"
+            rf"\s*+(?:(?:\b(?:{PER}){ws}++|/{ws}*+)(?:(?P<pn>{num}){ws}*+)?+(?P<per>[^\s0-9](?:{ws}*+\S)*+))?+"
+            rf"\s*+(?:(?P<ksuf>{ks})|(?:{trail}))?+(?:{ws}*+(?:(?P<ksuf2>{ks})|(?:{trail})))?+"
+            rf"\s*+$"
         )
         return cls(pattern)
 
@@ -95,19 +169,56 @@ class Grammar:
 # "W19.8" into marker and number; which currencies they stand for is data.
 PREFIX_MARKERS = ["US$", "U.S.$", "U.S. $", "A$", "AU$", "AUD$", "HK$", "NT$", "T$", "$", "₩", "W", "¥", "Y", "₱", "P", "€", "RMB", "USD", "AUD", "dollars"]
 DEFAULT_GRAMMAR = Grammar.build(PREFIX_MARKERS)
+_COMPILED: dict[str, re.Pattern] = {}
 
 COLUMNS = ["low", "high", "point", "approximate", "qualifier", "bound", "marker", "unit", "per", "error"]
 
 
-def parse_amounts(texts: pd.Series, grammar: Grammar = DEFAULT_GRAMMAR) -> pd.DataFrame:
-    """Parse a Series of amount texts; one output row per input row.
+def korean_number(text: str) -> float | None:
+    """Value of a number written with Korean (or CJK) scale characters: "4백20만" -> 4,200,000.
+
+    Digits may carry thousands separators ("3,000만"); "여" (the "-odd" suffix) is ignored here.
+    None when the characters are out of order ("만억", "5천6천").
+    """
+    total = 0.0
+    section = 0.0  # the group below the current large scale
+    current: float | None = None
+    last_large = float("inf")
+    last_small = float("inf")
+    for token in re.findall(rf"[0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+|[{_KO_SCALE_CHARS}]", text.replace(YEO, "")):
+        if token in KO_SMALL_SCALES:
+            mult = KO_SMALL_SCALES[token]
+            if mult >= last_small:
+                return None
+            section += (1.0 if current is None else current) * mult
+            current, last_small = None, mult
+        elif token in KO_LARGE_SCALES:
+            mult = KO_LARGE_SCALES[token]
+            if mult >= last_large:
+                return None
+            group = section + (current or 0.0)
+            total += (group if group else 1.0) * mult
+            section, current, last_large, last_small = 0.0, None, mult, float("inf")
+        else:
+            if current is not None:
+                return None  # two numbers with no scale between them
+            current = float(token.replace(",", ""))
+    return total + section + (current or 0.0)
+
+
+def parse_amounts(texts, grammar: Grammar = DEFAULT_GRAMMAR, max_chars: int = MAX_CHARS) -> pd.DataFrame:
+    """Parse amount texts (a pandas Series, or any sequence of str/None); one output row per input row.
 
     Empty or missing texts give all-missing rows with no error. Texts that do
-    not parse get `error` set (the reason) and missing numbers.
+    not parse get `error` set (the reason) and missing numbers; texts longer
+    than `max_chars` get "longer than N characters" without being parsed.
+    `low`, `high` and `point` are per ONE unit of `per` ("130 yuan per 0.8 gram" gives 162.5 per gram).
     """
+    if not isinstance(texts, pd.Series):
+        texts = pd.Series(list(texts.to_list() if hasattr(texts, "to_list") else texts), dtype="object")
     texts = texts.astype("string").fillna("")
     codes, uniques = pd.factorize(texts, sort=False)
-    parsed = _parse_unique(pd.Series(uniques, dtype="string"), grammar)
+    parsed = _parse_unique(pd.Series(uniques, dtype="string"), grammar, max_chars)
     out = parsed.iloc[codes].reset_index(drop=True)
     out.index = texts.index
     return out
@@ -145,7 +256,14 @@ class Amount:
 
 
 def _number(col: pd.Series) -> np.ndarray:
-    return pd.to_numeric(col.str.replace(",", "", regex=False), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    """Values of the captured numbers: digits with thousands separators, or Korean numbers."""
+    plain = pd.to_numeric(col.str.replace(",", "", regex=False), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    korean = col.str.contains(f"[{_KO_SCALE_CHARS}{YEO}]", regex=True).fillna(False).to_numpy(dtype=bool)
+    if korean.any():
+        codes, uniques = pd.factorize(col[korean], sort=False)
+        values = np.array([korean_number(u) if korean_number(u) is not None else np.nan for u in uniques], dtype="float64")
+        plain[korean] = values[codes]
+    return plain
 
 
 def _lookup(col: pd.Series, table: dict[str, float], default: float) -> np.ndarray:
@@ -155,24 +273,54 @@ def _lookup(col: pd.Series, table: dict[str, float], default: float) -> np.ndarr
     return values[codes]  # code -1 (missing) picks the trailing default
 
 
-def _parse_unique(texts: pd.Series, grammar: Grammar) -> pd.DataFrame:
-    m = texts.str.extract(grammar.pattern)
+def _range_factor(n1: pd.Series, n2: pd.Series) -> np.ndarray:
+    """"3~4만원": a Korean scale on the high end only applies to the low end too (3만 to 4만)."""
+    out = np.ones(len(n1), dtype="float64")
+    lead = n2.str.extract(rf"^({NUMBER})[{_KO_SCALE_CHARS}]+$")[0]
+    plain_low = n1.str.fullmatch(NUMBER).fillna(False).to_numpy(dtype=bool)
+    use = lead.notna().to_numpy(dtype=bool) & plain_low
+    if use.any():
+        out[use] = _number(n2[use]) / _number(lead[use])
+    return out
+
+
+def _parse_unique(texts: pd.Series, grammar: Grammar, max_chars: int = MAX_CHARS) -> pd.DataFrame:
+    too_long = (texts.str.len() > max_chars).fillna(False).to_numpy(dtype=bool)
+    compiled = _COMPILED.get(grammar.pattern)
+    if compiled is None:
+        compiled = _COMPILED.setdefault(grammar.pattern, re.compile(grammar.pattern))
+    # the regex never sees a text over the limit
+    m = texts.where(~too_long, "").str.extract(compiled)
     stripped = texts.str.strip()
     empty = (stripped == "").to_numpy()
-    matched = m["n1"].notna().to_numpy()
+    matched = m["n1"].notna().to_numpy() & ~too_long
 
     n1 = _number(m["n1"])
     n2 = _number(m["n2"])
-    is_range = ~np.isnan(n2)
+    is_range = ~np.isnan(n2) & m["n2"].notna().to_numpy()
     f2 = _lookup(m["s2"], SCALES, 1.0)
     f1 = np.where(m["s1"].isna().to_numpy() & is_range, f2, _lookup(m["s1"], SCALES, 1.0))
-    a = n1 * f1
-    b = n2 * f2
+    f1 = f1 * np.where(is_range, _range_factor(m["n1"].fillna(""), m["n2"].fillna("")), 1.0)
+    per_n = _number(m["pn"].fillna(m["kpn"]))
+    per_n = np.where(np.isnan(per_n), 1.0, per_n)
+    per_div = np.where(per_n > 0, per_n, np.nan)
+    a = n1 * f1 / per_div
+    b = n2 * f2 / per_div
 
-    qual = m["qual"].str.lower()
+    qual = m["qual"].str.lower().fillna(m["kqual"])
+    suffix = m["ksuf2"].fillna(m["ksuf"])
+    yeo = m["n1"].str.contains(YEO, regex=False).fillna(False).to_numpy(dtype=bool)
+    table = {**QUALIFIERS, **KO_PREFIX_QUALIFIERS, **KO_SUFFIX_QUALIFIERS}
     bound_codes, bound_uniques = pd.factorize(qual, sort=False)
-    bound_of = np.array([QUALIFIERS[u] for u in bound_uniques] + ["exact"], dtype=object)
-    bound = bound_of[bound_codes]
+    bound = np.array([table[u] for u in bound_uniques] + ["exact"], dtype=object)[bound_codes]
+    suf_codes, suf_uniques = pd.factorize(suffix, sort=False)
+    suf_bound = np.array([table[u] for u in suf_uniques] + [""], dtype=object)[suf_codes]
+    conflict = (suf_bound != "") & np.isin(bound, ["upper", "lower"]) & (suf_bound != bound) & (suf_bound != "approx")
+    bound = np.where((suf_bound != "") & ~np.isin(bound, ["upper", "lower"]), suf_bound, bound)
+    conflict |= yeo & (bound == "upper")
+    bound = np.where(yeo & ~is_range, "lower", bound)
+    qual = qual.fillna(suffix)
+    qual = qual.where(~pd.Series(yeo, index=qual.index) | qual.notna(), YEO)
 
     point = np.where(is_range, (a + b) / 2, a)
     low = np.where(is_range, a, np.where(bound == "upper", np.nan, a))
@@ -180,21 +328,28 @@ def _parse_unique(texts: pd.Series, grammar: Grammar) -> pd.DataFrame:
     approximate = np.isin(bound, ["approx", "upper", "lower"])
 
     error = np.full(len(texts), None, dtype=object)
-    negative = stripped.str.match(r"^[-−–]\s*\S*[0-9]").fillna(False).to_numpy()
+    negative = stripped.str.match(r"^[-−–]\s*\S*[0-9]").fillna(False).to_numpy() & ~too_long
     error[~matched & ~empty] = "no number found"
-    error[matched & np.isnan(point)] = "unreadable number"  # a safety net: a match must give a number
+    error[matched & np.isnan(point)] = "unreadable number"  # e.g. Korean scale characters out of order
     error[negative] = "amounts must be positive"
     error[matched & (point <= 0) & ~negative] = "amounts must be greater than zero"
     error[matched & is_range & (a > b)] = "the low end of the range exceeds the high end"
     bare_range_word = (m["qual"].str.lower() == "between").fillna(False).to_numpy() & ~is_range
     error[matched & bare_range_word] = "'between' needs two numbers"
+    error[matched & conflict] = "two qualifiers that disagree (at least / at most)"
+    per_zero = matched & ~(per_n > 0)
+    error[per_zero] = "a price per zero units"
+    two_pers = (m["kper"].notna() & m["per"].notna()).to_numpy()
+    error[matched & two_pers] = "two units the price is quoted per"
 
     marker = m["cur1"].fillna(m["cur2"])
     two_markers = m["cur1"].notna() & m["cur2"].notna() & (m["cur1"].str.lower() != m["cur2"].str.lower())
     error[two_markers.to_numpy() & matched] = "the two ends of the range name different currencies"
+    error[too_long] = f"longer than {max_chars:,} characters"
 
     ok = matched & (error == None)  # noqa: E711 - element-wise comparison on an object array
     nan = np.nan
+    per = m["per"].fillna(m["kper"])
     out = pd.DataFrame(
         {
             "low": np.where(ok, low, nan),
@@ -205,7 +360,7 @@ def _parse_unique(texts: pd.Series, grammar: Grammar) -> pd.DataFrame:
             "bound": pd.Series(np.where(ok, bound, None), dtype="string"),
             "marker": marker.where(ok),
             "unit": m["unit"].str.strip().str.replace(r"\s+", " ", regex=True).where(ok),
-            "per": m["per"].str.strip().str.lower().where(ok),
+            "per": per.str.strip().str.lower().where(ok),
             "error": pd.Series(error, dtype="string"),
         }
     )

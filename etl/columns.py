@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import polars as pl
+
 
 @dataclass(frozen=True)
 class Column:
@@ -51,9 +53,9 @@ COLUMNS: list[Column] = [
     Column("value_usd_low", "number", "Low bound of value_usd.", "USD"),
     Column("value_usd_high", "number", "High bound of value_usd.", "USD"),
     Column("value_usd_const", "number", "value_usd in constant US dollars of the CPI base year (see datapackage.json: constant_usd_base_year).", "USD (constant)"),
-    Column("fx_lcu_per_usd", "number", "Exchange rate used: units of the reported currency per US dollar, annual average of fx_year.", "currency per USD"),
+    Column("fx_lcu_per_usd", "number", "Exchange rate used: units of the reported currency per US dollar, annual average of fx_year (for KPW inside North Korea: the market rate that fx_year_basis names).", "currency per USD"),
     Column("fx_year", "integer", "Year whose exchange rate and CPI were used."),
-    Column("fx_year_basis", "string", "event when fx_year is the event year; published when the event year is unknown and the source's publication year was used."),
+    Column("fx_year_basis", "string", "Which rate was used: event (annual rate of the event year), published (annual rate of the source's publication year, the event year being unknown); for KPW inside North Korea, the market rate (data/reference/kpw_market_rate.csv) of the event month (market_month), the event year (market_year) or the publication year (market_year_published)."),
     Column("price_usd_per_kg", "number", "For price rows: the price per kilogram in nominal US dollars ($15 per gram = 15,000).", "USD/kg"),
     Column("price_usd_per_kg_const", "number", "price_usd_per_kg in constant US dollars of the CPI base year.", "USD (constant)/kg"),
     Column("implied_usd_per_kg", "number", "For seizures with both a mass and a value: value_usd / quantity_kg.", "USD/kg"),
@@ -78,3 +80,6 @@ COLUMNS: list[Column] = [
 NAMES = [c.name for c in COLUMNS]
 INCIDENT_DERIVED = ["incident_scope", "incident_parts", "is_representative", "incident_reports", "incident_kg_min", "incident_kg_max"]
 BY_NAME = {c.name: c for c in COLUMNS}
+
+_POLARS = {"string": pl.String, "number": pl.Float64, "integer": pl.Int64, "boolean": pl.Boolean}
+POLARS_TYPES = {c.name: _POLARS[c.type] for c in COLUMNS}  # the types of data/seizures.parquet

@@ -1,209 +1,501 @@
-"""Reading curated CSV files strictly and writing outputs safely.
+"""Reading curated CSV files strictly (RFC 4180) and writing formula-safe CSV.
 
-- Input: UTF-8 (a byte-order mark is accepted), LF or CRLF line ends, every
-  cell read as text. Other encodings are an error naming the line.
-- Output: text cells a spreadsheet would run as a formula are neutralised,
-  and files are replaced atomically (temporary file in the same folder, then
-  `os.replace`), so a failed or interrupted run leaves the old file intact.
+Reading (`read_csv`)
+--------------------
+- Input is UTF-8 (a leading byte-order mark is accepted and dropped). Records end
+  with LF or CRLF. Every cell is text (`pl.String`); nothing is inferred.
+- RFC 4180 in full: a cell in double quotes may hold commas, doubled quotes, LF,
+  CR and CRLF; all of that is data, never a record break.
+- The file's *structure* is checked before any cell is used, by one vectorised
+  scan over the bytes (`_scan`): every record must have exactly as many cells as
+  the header; a quote may only open a cell (right after a comma, a record break
+  or the start of the file) and only close it (right before a comma, a record
+  break or the end of the file), doubled quotes inside a quoted cell are one
+  quote; a carriage return outside quotes that is not part of a CRLF, a NUL byte
+  and a byte that is not UTF-8 are problems. Each problem names the file, the
+  physical line and the column. Rows are never padded, truncated or shifted, and
+  the first data row is not special (there is no index column).
+- Blank lines (nothing between two record breaks) are skipped; they still count
+  as lines.
+- Physical lines are counted as an editor counts them: LF, CRLF and a lone CR
+  each end one line, inside quoted cells too. `CsvTable.lines` holds, for each
+  data row, the 1-based line where the row starts.
+- Only when the structure is sound are the cells parsed, by Polars. A file with
+  any structural problem is not read at all: `read_csv` returns every such
+  problem (every ragged line; a broken quote ends the scan because nothing after
+  it can be trusted) and no table.
+
+**Rule for structurally broken rows (also under `--keep-going`):** a row whose
+cells cannot be told apart (wrong number of cells, a broken quote, a NUL byte, a
+stray CR, bytes that are not UTF-8) is not a data row that can be rejected on its
+own, because its neighbours may be part of it. The build refuses the whole file
+and lists every such line; `--keep-going` does not change that. Rows that are
+structurally sound but hold bad values are rejected one by one as before, each
+kept unchanged in the rejects file.
+
+**Outer whitespace rule:** `CsvTable.frame` holds every cell with leading and
+trailing whitespace removed, where whitespace is exactly the characters with the
+Unicode White_Space property (Polars' `str.strip_chars()` with no argument: space,
+TAB, LF, VT, FF, CR, NEL, NO-BREAK SPACE U+00A0, the U+2000-U+200A spaces, U+2028,
+U+2029, U+202F, U+205F, U+3000, ...). The rule is applied to each cell on its own:
+what other rows hold never changes it. `CsvTable.original` keeps the cells exactly
+as written (for the rejects file).
+
+Writing (`csv_bytes`, `write_csv`)
+----------------------------------
+One format for every CSV the project writes: UTF-8 without a byte-order mark, LF
+record ends, RFC 4180 quoting (a cell is quoted when it holds a comma, a double
+quote, LF or CR; quotes are doubled), header first. Text cells go through
+`neutralise_formulas` first. Numbers are written by Polars (shortest round-trip
+digits), booleans as `True`/`False`, missing values and empty text as nothing (a
+one-column table writes empty text as `""` so no record becomes a blank line). A
+NUL character is never written: it becomes U+FFFD.
+
+Formula guard: a text cell that starts with `=`, `+`, `-`, `@`, TAB, CR or LF
+(the characters spreadsheets treat as the start of a formula, plus the line
+breaks) gets a leading apostrophe. A line break inside a cell never starts a new
+cell: such a cell is always quoted, so an RFC 4180 reader (Excel, LibreOffice,
+Google Sheets, pandas, Polars, Python's csv) keeps the text after the break in the
+same cell, where it is not at the start of a cell and cannot run as a formula.
 """
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
+import mmap
 import os
 import tempfile
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+import polars as pl
 
 from etl.errors import InputProblems, Problem
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+_FORMULA_PATTERN = r"^[=+\-@\t\r\n]"
+
+_BOM = b"\xef\xbb\xbf"
+_QUOTE, _COMMA, _LF, _CR, _NUL = 0x22, 0x2C, 0x0A, 0x0D, 0x00
+_BLOCK = 1 << 24  # bytes scanned at a time (bounds the scan's memory)
+MAX_LOCATED = 100  # faults of one kind located to their column; more are counted
+MAX_LISTED_HEADER_NAMES = 20  # a header of 100,000 names is summarised, not listed
 
 
-class LineIndex:
-    """Data row (0-based) -> the 1-based line where it starts; the file is read again, only when first asked."""
+@dataclass
+class CsvTable:
+    """A CSV file read as text.
 
-    def __init__(self, path: Path):
-        self.path = path
-        self._lines: list[int] | None = None
+    `original` holds the cells exactly as in the file, `frame` the same cells with
+    outer whitespace removed (the rule is in the module docstring), both with
+    every column `pl.String` and one row per data record. `lines[i]` is the
+    1-based physical line where data row `i` starts.
+    """
 
-    def __call__(self, row: int) -> int:
-        if self._lines is None:
-            starts, line = [], 1
-            with open(self.path, encoding="utf-8-sig", newline="") as fh:
-                reader = csv.reader(fh)
-                for record in reader:
-                    if record:  # pandas skips blank lines, so they are not data rows
-                        starts.append(line)
-                    line = reader.line_num + 1
-            self._lines = starts[1:]  # skip the header
-        return self._lines[row] if 0 <= row < len(self._lines) else 0
+    path: Path
+    display: str
+    sha256: str
+    header: list[str]
+    original: pl.DataFrame
+    frame: pl.DataFrame
+    lines: pl.Series
 
-
-class CsvFile:
-    """A CSV read as text, with the row -> physical line mapping on demand."""
-
-    def __init__(self, path: Path, display: str, sha256: str, original: pd.DataFrame):
-        self.path = path
-        self.display = display
-        self.sha256 = sha256  # for the data package; the bytes are not kept
-        self.original = original  # cells exactly as in the file (for rejects)
-        # cells with outer blanks removed; columns without any share the original's memory
-        self.frame = pd.DataFrame({c: _strip(original[c]) for c in original.columns}, copy=False)
-        self.line_of = LineIndex(path)
+    def line_of(self, row: int) -> int:
+        """The line where data row `row` (0-based) starts; 0 for a row that does not exist."""
+        return int(self.lines[row]) if 0 <= row < len(self.lines) else 0
 
 
-def _strip(column: pd.Series) -> pd.Series:
-    """The column without outer blanks; the same object when no cell has any (no copy)."""
-    cells = column.array.__arrow_array__()  # the column's Arrow data, without a copy
-    padded = pc.any(pc.match_substring_regex(cells, r"^\s|\s$")).as_py()
-    return column.str.strip() if padded else column
+# ---------------------------------------------------------------------------
+# Reading
 
 
-def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str, ...] = ()) -> tuple[CsvFile | None, list[Problem]]:
-    """Read `path` as all-text columns; return the file and any file-level problems."""
+def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str, ...] = ()
+             ) -> tuple[CsvTable | None, list[Problem]]:
+    """Read `path` strictly as all-text columns.
+
+    Returns the table and no problems, or None and every file-level problem
+    (missing file, encoding, structure, header). `expected` columns must all be
+    present, `optional` ones may be; any other column is a problem.
+    """
+    path = Path(path)
     try:
-        raw = path.read_bytes()
+        fh = open(path, "rb")
     except FileNotFoundError:
         return None, [Problem(display, 0, "-", "file not found")]
+    except IsADirectoryError:
+        return None, [Problem(display, 0, "-", "is a folder, not a file")]
+    with fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return None, [_empty(display, expected)]
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            hasher = _Hasher(mm)  # hashes in a thread while the scan runs (both release the GIL)
+            data = np.frombuffer(mm, dtype=np.uint8)
+            try:
+                outcome = _check(display, expected, optional, mm, data)
+            finally:
+                del data  # the mmap cannot close while a view of it is alive
+                digest = hasher.result()
+    if isinstance(outcome, list):
+        return None, outcome
+    header, scan = outcome
+    original = _parse_cells(path, header, scan)  # the file is mapped once more, by Polars, now ours is closed
+    frame = _strip(original)
+    lines = pl.Series("line", scan.data_lines, dtype=pl.UInt32)
+    return CsvTable(path, display, digest, header, original, frame, lines), []
+
+
+class _Hasher(threading.Thread):
+    def __init__(self, mm: mmap.mmap):
+        super().__init__(daemon=True)
+        self.mm, self.digest = mm, ""
+        self.start()
+
+    def run(self) -> None:
+        self.digest = hashlib.sha256(self.mm).hexdigest()
+
+    def result(self) -> str:
+        self.join()
+        return self.digest
+
+
+def _empty(display: str, expected: list[str]) -> Problem:
+    return Problem(display, 1, "-", "file is empty: expected a header line with the columns " + ", ".join(expected))
+
+
+def _check(display: str, expected: list[str], optional: tuple[str, ...], mm: mmap.mmap, data: np.ndarray
+           ) -> list[Problem] | tuple[list[str], "_Scan"]:
+    """Every file-level problem, or the header and the scan when there is none."""
+    start = 3 if bytes(mm[:3]) == _BOM else 0
+    scan = _scan(data, start)
+    if _only_whitespace(mm, data, scan, start):
+        return [_empty(display, expected)]
+    header = _header(mm, scan)
+    problems = _structure_problems(display, mm, data, scan, header)
+    problems += _header_problems(display, header, expected, optional)
+    if problems:
+        return problems
+    if scan.data_rows == 0:
+        return [Problem(display, 1, "-", "file has a header but no rows")]
+    return header, scan
+
+
+class _Scan:
+    """What the structural scan found (offsets are into the whole file, BOM included)."""
+
+    def __init__(self):
+        self.starts = np.zeros(0, np.int64)  # where each record starts
+        self.ends = np.zeros(0, np.int64)  # where each record's content ends (before CR LF / LF)
+        self.fields = np.zeros(0, np.int64)  # cells per record
+        self.line_breaks = np.zeros(0, np.int64)  # offset of every LF, and of every CR not followed by LF
+        self.bad_quotes: list[tuple[int, str]] = []  # (offset, message), the first one ends the trustworthy part
+        self.lone_crs = np.zeros(0, np.int64)  # CR outside quotes not followed by LF
+        self.nuls = np.zeros(0, np.int64)
+        self.bad_utf8: int | None = None  # offset of the first byte that is not UTF-8
+        self.blank = np.zeros(0, bool)
+        self.data_lines = np.zeros(0, np.int64)
+
+    def line_at(self, offsets: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.line_breaks, offsets, side="left") + 1
+
+    @property
+    def data_rows(self) -> int:
+        return int((~self.blank[1:]).sum()) if len(self.blank) > 1 else 0
+
+
+def _only_whitespace(mm: mmap.mmap, data: np.ndarray, scan: _Scan, start: int) -> bool:
+    """True when the file holds nothing but spaces, tabs and line breaks (checked only if its first line is blank)."""
+    if bytes(mm[scan.starts[0] : scan.ends[0]]).strip(b" \t\r\n"):
+        return False
+    return bool(np.isin(data[start:], np.frombuffer(b" \t\r\n", np.uint8)).all())
+
+
+def _scan(data: np.ndarray, start: int) -> _Scan:
+    """One vectorised pass over the bytes: record boundaries, cells per record, line breaks and faults."""
+    n = len(data)
+    scan = _Scan()
+    inside = False  # within a quoted cell at the end of the previous block
+    record_ends: list[np.ndarray] = []  # offset of the LF ending each record (outside quotes)
+    comma_counts: list[np.ndarray] = []
+    open_commas = 0  # commas of the record still open at the end of the previous block
+    line_breaks, lone_crs, nuls, quotes = [], [], [], []
+    for lo in range(start, n, _BLOCK):
+        block = data[lo : lo + _BLOCK]
+        q = np.flatnonzero(block == _QUOTE)
+        if len(q):
+            # a byte is within quotes when an odd number of quotes precede it (counting itself) in the file
+            closes = (np.arange(1, len(q) + 1) % 2 == 0) != inside  # this quote leaves the quoted cell
+            quotes.append((q + lo, closes))
+            outside = _Outside(q, inside)
+            inside = inside != (len(q) % 2 == 1)
+        else:
+            outside = None if not inside else False
+        lf = np.flatnonzero(block == _LF)
+        cr = np.flatnonzero(block == _CR)
+        # a CR followed by LF is one line break (the LF's); a lone CR is a line break of its own
+        if len(cr):
+            nxt = cr + 1
+            followed = np.zeros(len(cr), bool)
+            inside_block = nxt < len(block)
+            followed[inside_block] = block[nxt[inside_block]] == _LF
+            at_edge = ~inside_block
+            if at_edge.any():
+                followed[at_edge] = (lo + nxt[at_edge] < n) & (data[min(lo + len(block), n - 1)] == _LF)
+            lone = cr[~followed]
+        else:
+            lone = cr
+        line_breaks.append(np.sort(np.concatenate([lf, lone])) + lo)
+        if outside is None:  # no quote anywhere in this block, and it started outside quotes
+            lf_out, lone_out = lf, lone
+        elif outside is False:  # the whole block is inside one quoted cell
+            lf_out = lone_out = np.zeros(0, np.int64)
+        else:
+            lf_out, lone_out = lf[outside(lf)], lone[outside(lone)]
+        # commas per record: all commas between two record breaks, less those within quoted cells
+        is_comma = (block == _COMMA).view(np.uint8)
+        segments = np.concatenate([[0], lf_out + 1])
+        counts = np.zeros(len(segments), np.int64)
+        fits = segments < len(block)
+        counts[fits] = np.add.reduceat(is_comma, segments[fits], dtype=np.int32)
+        if outside is False:
+            counts[:] = 0
+        elif outside is not None:
+            bounds = np.concatenate([[0] if outside.inside_at_start else [], q]).astype(np.int64)
+            if len(bounds) % 2:
+                bounds = np.concatenate([bounds, [len(block)]])
+            opens = bounds[0::2]
+            sums = np.add.reduceat(is_comma, bounds[:-1] if bounds[-1] >= len(block) else bounds, dtype=np.int32)
+            quoted = sums[0::2]
+            if quoted.any():
+                record = np.searchsorted(lf_out, opens)
+                counts -= np.bincount(record, weights=quoted, minlength=len(counts)).astype(np.int64)
+        lone_crs.append(lone_out + lo)
+        nul = np.flatnonzero(block == _NUL)
+        if len(nul):
+            nuls.append(nul + lo)
+        counts[0] += open_commas
+        open_commas = int(counts[-1])
+        comma_counts.append(counts[:-1])
+        record_ends.append(lf_out + lo)
+    scan.bad_utf8 = _first_bad_utf8(data, start)
+    ends_lf = np.concatenate(record_ends) if record_ends else np.zeros(0, np.int64)
+    counts = np.concatenate(comma_counts) if comma_counts else np.zeros(0, np.int64)
+    starts = np.concatenate([[start], ends_lf + 1]).astype(np.int64)
+    ends = ends_lf.astype(np.int64)
+    if starts[-1] < n:  # the last record has no line break after it
+        ends = np.concatenate([ends, [n]])
+        counts = np.concatenate([counts, [open_commas]])
+    else:
+        starts = starts[:-1]
+    # a record's content stops before its CR LF
+    has_cr = np.zeros(len(ends), bool)
+    ok = ends > starts
+    has_cr[ok] = data[ends[ok] - 1] == _CR
+    content_end = ends - has_cr
+    scan.starts, scan.ends = starts, content_end
+    scan.fields = counts + 1
+    scan.blank = content_end == starts
+    scan.line_breaks = np.concatenate(line_breaks) if line_breaks else np.zeros(0, np.int64)
+    scan.lone_crs = np.concatenate(lone_crs) if lone_crs else np.zeros(0, np.int64)
+    scan.nuls = np.concatenate(nuls) if nuls else np.zeros(0, np.int64)
+    scan.bad_quotes = _quote_faults(data, start, quotes, inside)
+    lines = scan.line_at(starts)
+    scan.data_lines = lines[1:][~scan.blank[1:]] if len(lines) > 1 else np.zeros(0, np.int64)
+    return scan
+
+
+class _Outside:
+    """Which of some positions in a block are outside quotes, from the block's quote positions."""
+
+    def __init__(self, quotes: np.ndarray, inside_at_start: bool):
+        self.quotes, self.inside_at_start = quotes, inside_at_start
+
+    def __call__(self, positions: np.ndarray) -> np.ndarray:
+        odd = np.searchsorted(self.quotes, positions, side="right") % 2 == 1  # quotes at or before each position
+        return odd if self.inside_at_start else ~odd
+
+
+def _first_bad_utf8(data: np.ndarray, start: int) -> int | None:
+    """The offset of the first byte that is not UTF-8, or None (validated by Polars in blocks, located by Python)."""
+    n, lo = len(data), start
+    while lo < n:
+        hi = min(lo + _BLOCK, n)
+        while hi < n and data[hi] & 0xC0 == 0x80:  # do not cut a character in two
+            hi += 1
+        block = data[lo:hi]
+        if block.max(initial=0) >= 0x80:
+            try:
+                pl.Series([block.tobytes()], dtype=pl.Binary).cast(pl.String)
+            except pl.exceptions.ComputeError:
+                try:
+                    block.tobytes().decode("utf-8")
+                except UnicodeDecodeError as err:
+                    return lo + err.start
+        lo = hi
+    return None
+
+
+def _quote_faults(data: np.ndarray, start: int, quotes: list, still_open: bool) -> list[tuple[int, str]]:
+    """The quotes that break RFC 4180, in file order (vectorised over every quote)."""
+    if not quotes:
+        return []
+    n = len(data)
+    pos = np.concatenate([q for q, _ in quotes])
+    closes = np.concatenate([c for _, c in quotes])
+    prev = np.where(pos > start, data[np.maximum(pos - 1, 0)], _LF)
+    nxt = np.where(pos + 1 < n, data[np.minimum(pos + 1, n - 1)], _LF)
+    bad_open = ~closes & ~np.isin(prev, [_COMMA, _LF, _QUOTE])
+    bad_open |= ~closes & (prev == _QUOTE) & ~np.roll(closes, 1)  # a doubled quote follows a closing one
+    bad_close = closes & ~np.isin(nxt, [_COMMA, _LF, _CR, _QUOTE])
+    faults = [(int(p), "a double quote inside a cell that does not start with one (quote the whole cell and double the quote)")
+              for p in pos[bad_open]]
+    faults += [(int(p), "text after the closing quote of a quoted cell (double the quote if it is part of the text)")
+               for p in pos[bad_close]]
+    if still_open:
+        opens = pos[~closes]
+        faults.append((int(opens[-1]) if len(opens) else n, "unexpected end of data (an unclosed quote?)"))
+    return sorted(faults)[:1]  # after the first broken quote nothing can be trusted
+
+
+def _header(mm: mmap.mmap, scan: _Scan) -> list[str]:
+    """The header's names (the first record), parsed by Python's csv module."""
+    raw = bytes(mm[scan.starts[0] : scan.ends[0]])
+    text = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+    return next(csv.reader(io.StringIO(text, newline="")), [])
+
+
+def _structure_problems(display: str, mm: mmap.mmap, data: np.ndarray, scan: _Scan, header: list[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    limit = scan.bad_quotes[0][0] if scan.bad_quotes else len(data)
+    if scan.bad_utf8 is not None:
+        offset = scan.bad_utf8
+        line, column = _locate(mm, scan, header, offset)
+        problems.append(Problem(display, line, column, f"file is not UTF-8 (byte 0x{mm[offset]:02x}); save it as UTF-8"))
+    problems += _located(display, mm, scan, header, scan.nuls, "a NUL byte (0x00); a text file never holds one: remove it",
+                         "NUL bytes")
+    problems += _located(display, mm, scan, header, scan.lone_crs[scan.lone_crs < limit],
+                         "a carriage return (CR) outside quotes: end lines with LF or CR LF, and quote a cell that "
+                         "holds a line break", "carriage returns outside quotes")
+    width = len(header)
+    if scan.blank[0]:
+        problems.append(Problem(display, 1, "-", "line 1 is blank: the header must be on the first line"))
+    wrong = np.flatnonzero((scan.fields != width) & ~scan.blank & (scan.ends < limit))
+    wrong = wrong[wrong > 0]
+    lines = scan.line_at(scan.starts[wrong])
+    for line, found in zip(lines.tolist(), scan.fields[wrong].tolist()):
+        hint = "an unquoted comma?" if found > width else "a missing cell or an unquoted line break?"
+        problems.append(Problem(display, line, "-", f"expected {width} cells as in the header, found {found} ({hint})"))
+    for offset, message in scan.bad_quotes:
+        line, column = _locate(mm, scan, header, offset)
+        problems.append(Problem(display, line, column, f"cannot read the CSV from here: {message}"))
+    return sorted(problems, key=lambda p: p.line)
+
+
+def _located(display: str, mm: mmap.mmap, scan: _Scan, header: list[str], offsets: np.ndarray, message: str,
+             what: str) -> list[Problem]:
+    """A problem at each of the first MAX_LOCATED offsets, then one line saying how many more there are."""
+    problems = []
+    for offset in offsets[:MAX_LOCATED].tolist():
+        line, column = _locate(mm, scan, header, offset)
+        problems.append(Problem(display, line, column, message))
+    if len(offsets) > MAX_LOCATED:
+        line = int(scan.line_at(offsets[MAX_LOCATED : MAX_LOCATED + 1])[0])
+        problems.append(Problem(display, line, "-", f"{len(offsets) - MAX_LOCATED:,} more {what} from here on "
+                                                    f"(only the first {MAX_LOCATED} are listed one by one)"))
+    return problems
+
+
+def _locate(mm: mmap.mmap, scan: _Scan, header: list[str], offset: int) -> tuple[int, str]:
+    """The physical line of byte `offset` and the name of the column it is in ("-" when unknown)."""
+    line = int(scan.line_at(np.array([offset]))[0])
+    record = int(np.searchsorted(scan.starts, offset, side="right")) - 1
+    before = bytes(mm[scan.starts[max(record, 0)] : offset]).decode("utf-8", errors="replace").lstrip("\ufeff")
     try:
-        text = raw.decode("utf-8-sig")  # validates the encoding; parsed below from the bytes
-    except UnicodeDecodeError as err:
-        line, column = _locate_byte(raw, err.start)
-        byte = raw[err.start : err.start + 1].hex()
-        return None, [Problem(display, line, column, f"file is not UTF-8 (byte 0x{byte}); save it as UTF-8")]
-    if text.isspace() or not text:
-        return None, [Problem(display, 1, "-", "file is empty: expected a header line with the columns " + ", ".join(expected))]
-    try:
-        frame = pd.read_csv(io.BytesIO(raw), **_READ_OPTIONS)
-    except pd.errors.ParserError:
-        return None, _structure_problems(text, display)
-    del text
-    header = list(frame.columns)
+        fields = next(csv.reader(io.StringIO(before + "x", newline="")), [])
+        index = len(fields) - 1
+    except csv.Error:
+        index = -1
+    return line, header[index] if record > 0 and 0 <= index < len(header) else "-"
+
+
+def _header_problems(display: str, header: list[str], expected: list[str], optional: tuple[str, ...]) -> list[Problem]:
     problems = []
     missing = [c for c in expected if c not in header]
-    extra = [c for c in header if c not in expected and c not in optional]
+    extra = [c for c in dict.fromkeys(header) if c not in expected and c not in optional]
     if missing:
-        problems.append(Problem(display, 1, "-", "missing required column(s): " + ", ".join(missing)))
+        problems.append(Problem(display, 1, "-", "missing required column(s): " + _names(missing)))
     if extra:
-        problems.append(Problem(display, 1, "-", "unexpected column(s): " + ", ".join(extra)))
+        problems.append(Problem(display, 1, "-", "unexpected column(s): " + _names(extra)))
     if len(set(header)) != len(header):
         problems.append(Problem(display, 1, "-", "duplicate column names in the header"))
-    if not problems and frame.empty:
-        problems.append(Problem(display, 1, "-", "file has a header but no rows"))
-    if problems:
-        return None, problems
-    return CsvFile(path, display, hashlib.sha256(raw).hexdigest(), frame.astype("string")), []
+    return problems
 
 
-CHUNK_ROWS = 100_000  # rows per chunk when a large CSV is streamed
+def _names(names: list[str]) -> str:
+    shown = ", ".join(repr(n) if (not n or n != n.strip()) else n for n in names[:MAX_LISTED_HEADER_NAMES])
+    more = len(names) - MAX_LISTED_HEADER_NAMES
+    return shown + (f" and {more:,} more" if more > 0 else "")
 
 
-class CsvChunk:
-    """`rows` consecutive data rows of a streamed CSV, starting at data row `row0` (0-based)."""
+def _parse_cells(path: Path, header: list[str], scan: _Scan) -> pl.DataFrame:
+    """The data rows' cells as text, parsed by Polars (blank lines dropped), checked against the scan."""
+    schema = {name: pl.String for name in header}
+    frame = pl.read_csv(path, has_header=True, schema=schema, empty_string_is_null=False, quote_char='"',
+                        infer_schema=False, raise_if_empty=False)
+    blank_after_header = scan.blank[1:]
+    if frame.height == len(blank_after_header):
+        if blank_after_header.any():
+            frame = frame.filter(pl.Series(~blank_after_header))
+    elif frame.height != scan.data_rows:  # Polars split the records otherwise than RFC 4180: use the exact reader
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            frame = _parse_exactly(mm, header, scan)
+    return frame
 
-    def __init__(self, row0: int, original: pd.DataFrame):
-        self.row0 = row0
-        self.original = original.reset_index(drop=True)  # cells exactly as in the file (for rejects)
-        self.frame = pd.DataFrame({c: _strip(self.original[c]) for c in self.original.columns}, copy=False)
 
-    def __len__(self) -> int:
-        return len(self.original)
+def _parse_exactly(mm: mmap.mmap, header: list[str], scan: _Scan) -> pl.DataFrame:
+    """The slow exact path: Python's csv module, record by record, on the scan's boundaries."""
+    rows = []
+    for s, e, blank in zip(scan.starts[1:], scan.ends[1:], scan.blank[1:]):
+        if not blank:
+            rows.append(next(csv.reader(io.StringIO(bytes(mm[s:e]).decode("utf-8"), newline=""))))
+    columns = list(zip(*rows)) if rows else [()] * len(header)
+    return pl.DataFrame({name: pl.Series(name, list(col), dtype=pl.String) for name, col in zip(header, columns)})
 
 
-class CsvChunks:
-    """A CSV too big to hold twice, read as text in chunks of rows, as strictly as `read_csv`.
+def _strip(original: pl.DataFrame) -> pl.DataFrame:
+    """Every cell without outer Unicode whitespace; a column with none keeps the original's memory.
 
-    `open()` streams through the file once in blocks (hashing it and checking
-    that it is UTF-8) and checks the header; a file with any file-level fault is
-    read again whole by `read_csv`, so the problems are exactly the ones it
-    reports. Iterating then yields `CsvChunk`s; a row that breaks the CSV
-    structure (a ragged row, an unclosed quote) raises `InputProblems` naming
-    every such line. `line_of` maps a data row to its line in the file.
+    Columns are stripped a few at a time (in parallel), so at most that many
+    stripped copies exist at once.
     """
-
-    def __init__(self, path: Path, display: str, expected: list[str], optional: tuple[str, ...] = (), rows: int = CHUNK_ROWS):
-        self.path, self.display, self.expected, self.optional, self.rows = path, display, expected, optional, rows
-        self.sha256 = ""
-        self.header: list[str] = []  # the column names, as in the file (known once `open()` found no problem)
-        self.line_of = LineIndex(path)
-
-    def open(self) -> list[Problem]:
-        digest = hashlib.sha256()
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            with open(self.path, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 22), b""):
-                    digest.update(block)
-                    decoder.decode(block)  # raises at the first byte that is not UTF-8
-                decoder.decode(b"", final=True)
-            head = pd.read_csv(self.path, nrows=1, **_READ_OPTIONS)
-            self.header = list(head.columns)
-            sound = (list(head.columns) == [c for c in head.columns if c in self.expected or c in self.optional]
-                     and all(c in head.columns for c in self.expected) and len(head) == 1)
-        except (FileNotFoundError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
-            sound = False
-        if not sound:  # let the strict whole-file reader say what is wrong, exactly as for small files
-            whole, problems = read_csv(self.path, self.display, self.expected, self.optional)
-            if problems:
-                return problems
-            self.header = list(whole.original.columns)
-        self.sha256 = digest.hexdigest()
-        return []
-
-    def __iter__(self):
-        row0 = 0
-        try:
-            with pd.read_csv(self.path, chunksize=self.rows, **_READ_OPTIONS) as reader:
-                for frame in reader:
-                    yield CsvChunk(row0, frame.astype("string"))
-                    row0 += len(frame)
-        except pd.errors.ParserError:
-            raise InputProblems(_structure_problems(self.path.read_bytes().decode("utf-8-sig"), self.display)) from None
+    columns: list[pl.Series] = []
+    for at in range(0, original.width, _STRIP_COLUMNS):
+        names = original.columns[at : at + _STRIP_COLUMNS]
+        stripped = original.select(pl.col(names).str.strip_chars())
+        columns += [original[n] if stripped[n].equals(original[n]) else stripped[n] for n in names]
+        del stripped
+    return pl.DataFrame(columns)
 
 
-_READ_OPTIONS = dict(encoding="utf-8-sig", dtype="string", keep_default_na=False, na_filter=False, skip_blank_lines=True)
+_STRIP_COLUMNS = 4
 
 
-def _structure_problems(text: str, display: str) -> list[Problem]:
-    """Every line whose number of cells differs from the header's, or an unclosed quote."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    problems: list[Problem] = []
-    width, line = None, 1
-    try:
-        for record in reader:
-            if width is None:
-                width = len(record)
-            elif record and len(record) != width:
-                problems.append(Problem(display, line, "-", f"expected {width} cells as in the header, found {len(record)} (an unquoted comma?)"))
-            line = reader.line_num + 1
-    except csv.Error as err:
-        problems.append(Problem(display, line, "-", f"cannot read the CSV from here: {err} (an unclosed quote?)"))
-    return problems or [Problem(display, 1, "-", "cannot read the file as CSV")]
+# ---------------------------------------------------------------------------
+# Writing
 
 
-def _locate_byte(raw: bytes, offset: int) -> tuple[int, str]:
-    """Line number and column name of the byte at `offset` (the file read as Latin-1 for this)."""
-    line = raw[:offset].count(b"\n") + 1
-    start = raw.rfind(b"\n", 0, offset) + 1
-    header = next(csv.reader([raw.split(b"\n", 1)[0].decode("latin-1").lstrip("\ufeff").rstrip("\r")]), [])
-    fields_before = next(csv.reader([raw[start:offset].decode("latin-1")]), [""])
-    index = len(fields_before) - 1
-    return line, header[index] if 0 <= index < len(header) else "-"
+def neutralise_formulas(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame | pd.DataFrame:
+    """`frame` with a leading apostrophe on every text cell a spreadsheet would run as a formula.
 
-
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that start like a spreadsheet formula with a quote.
-
-    Only text columns are touched: numbers stay numbers. The input is not changed
-    (a shallow copy gets the replaced columns).
+    Only text columns are touched: numbers stay numbers. Returns the same type;
+    the input is not changed.
     """
+    if isinstance(frame, pl.DataFrame):
+        texts = [c for c, t in frame.schema.items() if t == pl.String]
+        return frame.with_columns(_guarded(pl.col(c)).alias(c) for c in texts) if texts else frame
     out = frame.copy(deep=False)
     for col in out.columns:
         if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
@@ -214,100 +506,147 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """The bytes of `frame` as a safe, deterministic CSV: formula-safe cells, then `csv_text`."""
-    return csv_text(neutralise_formulas(frame))
+def _guarded(col: pl.Expr) -> pl.Expr:
+    return pl.when(col.str.contains(_FORMULA_PATTERN)).then(pl.lit("'") + col).otherwise(col)
 
 
-FAST_ROWS = 100_000  # rows formatted at a time (bounds the memory of the Arrow strings)
-_FIXED_LOW, _FIXED_HIGH = 1e-4, 1e10  # where Arrow and Python both write a float in fixed notation
+def csv_bytes(frame: pl.DataFrame | pd.DataFrame, header: bool = True) -> bytes:
+    """`frame` as the project's CSV (format in the module docstring), formula-safe; a pandas index is not written."""
+    buffer = io.BytesIO()
+    _prepared(frame).write_csv(buffer, include_header=header, **_WRITE_OPTIONS)
+    return buffer.getvalue()
 
 
-def csv_text(frame: pd.DataFrame, header: bool = True) -> bytes:
-    """`frame.to_csv(index=False, header=header, lineterminator="\n")` encoded as UTF-8, byte for byte,
-    but formatted by Arrow's compute kernels instead of Python's csv module (several times faster).
-
-    Cells are written as pandas writes them: floats as Python's `repr` (NaN empty),
-    nullable integers as digits (NA empty), booleans as True/False, text as is
-    (NA empty), quoted only when it holds a comma, a double quote or a line feed,
-    with quotes doubled. A frame with a column of any other type, or a single
-    column (the csv module quotes an empty lone cell), is written by pandas itself.
-    """
-    if frame.shape[1] < 2 or not all(_fast_kind(frame[c]) for c in frame.columns):
-        return frame.to_csv(index=False, header=header, lineterminator="\n").encode("utf-8")
-    parts = [(",".join(_quote_py(str(c)) for c in frame.columns) + "\n").encode("utf-8")] if header else []
-    for start in range(0, len(frame), FAST_ROWS):
-        part = frame.iloc[start : start + FAST_ROWS]
-        cells = [_cells(part[c]) for c in part.columns]
-        cells[-1] = pc.binary_join_element_wise(cells[-1], _text(""), _text("\n"))  # z + "\n" + ""
-        lines = pc.binary_join_element_wise(*cells, _text(","))  # "a,b,...,z\n"
-        parts.append(_joined_bytes(lines))
-    return b"".join(parts)
+def write_csv(frame: pl.DataFrame, path: Path, header: bool = True) -> None:
+    """Write `frame` to `path` in exactly the bytes `csv_bytes` gives (the Polars writer, straight to the file)."""
+    _prepared(frame).write_csv(path, include_header=header, **_WRITE_OPTIONS)
 
 
-def _fast_kind(column: pd.Series) -> bool:
-    dtype = column.dtype
-    return (dtype == "float64" or dtype == "bool" or isinstance(dtype, pd.Int64Dtype)
-            or (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"))
+_WRITE_OPTIONS = dict(separator=",", line_terminator="\n", quote_char='"', quote_style="necessary", null_value="",
+                      include_bom=False)
 
 
-def _cells(column: pd.Series) -> pa.Array:
-    """The column's cells as CSV text (large_string, no nulls)."""
-    dtype = column.dtype
-    if dtype == "bool":
-        return pc.if_else(pa.array(column.to_numpy()), _text("True"), _text("False"))
-    if isinstance(dtype, pd.Int64Dtype):
-        return pc.cast(pa.array(column.array), pa.large_string()).fill_null("")
-    if dtype == "float64":
-        return _float_cells(column.to_numpy())
-    cells = column.array.__arrow_array__()
-    cells = (cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells).cast(pa.large_string()).fill_null("")
-    data = _joined_bytes(cells)
-    if b"," not in data and b'"' not in data and b"\n" not in data:
-        return cells  # not one comma, quote or line feed in the whole column (a fast search of its bytes)
-    needs = pc.or_(pc.or_(pc.match_substring(cells, ","), pc.match_substring(cells, '"')), pc.match_substring(cells, "\n"))
-    quoted = pc.binary_join_element_wise(_text('"'), pc.replace_substring(cells, '"', '""'), _text('"'), _text(""))
-    return pc.if_else(needs, quoted, cells)
+def _prepared(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame:
+    """The frame as Polars, with the formula guard, NUL replaced, booleans as True/False and empty text as missing."""
+    if isinstance(frame, pd.DataFrame):
+        frame = _from_pandas(frame)
+    names = [("'" + c) if c.startswith(FORMULA_PREFIXES) else c for c in frame.columns]
+    if names != frame.columns:
+        frame = frame.rename(dict(zip(frame.columns, names)))
+    casts = [pl.col(n).cast(pl.String) for n, t in frame.schema.items() if isinstance(t, (pl.Categorical, pl.Enum))]
+    if casts:
+        frame = frame.with_columns(casts)
+    texts = [n for n, t in frame.schema.items() if t == pl.String]
+    found = frame.select([pl.col(n).str.contains(_FORMULA_PATTERN).any().alias(f"f{i}") for i, n in enumerate(texts)]
+                         + [pl.col(n).str.contains("\x00", literal=True).any().alias(f"n{i}") for i, n in enumerate(texts)]
+                         ).row(0) if texts and frame.height else [False] * (2 * len(texts))
+    exprs = []
+    for i, name in enumerate(texts):
+        col = pl.col(name)
+        if found[len(texts) + i]:
+            col = col.str.replace_all("\x00", "\ufffd", literal=True)
+        if found[i] or found[len(texts) + i]:
+            col = _guarded(col)
+        if frame.width > 1:  # empty text is written as nothing; a lone column keeps "" so no record is a blank line
+            col = pl.when(col != "").then(col)
+        exprs.append(col.alias(name))
+    for name, dtype in frame.schema.items():
+        if dtype == pl.Boolean:
+            col = pl.col(name)
+            exprs.append(pl.when(col).then(pl.lit("True")).when(~col).then(pl.lit("False")).alias(name))
+    return frame.with_columns(exprs) if exprs else frame
 
 
-def _float_cells(values: np.ndarray) -> pa.Array:
-    """Floats as Python's repr writes them (NaN -> "").
-
-    Arrow writes the same shortest digits; it differs only in notation: no ".0"
-    on whole numbers (added here) and exponents outside [1e-4, 1e10), where
-    Python's repr is used instead (such values are few).
-    """
-    text = pc.cast(pa.array(values, from_pandas=True), pa.large_string())
-    magnitude = np.abs(values)
-    with np.errstate(invalid="ignore"):
-        whole = (values == np.trunc(values)) & (magnitude < _FIXED_HIGH)  # Arrow writes "100", Python "100.0"
-        other = np.isfinite(values) & (((magnitude < _FIXED_LOW) & (magnitude > 0)) | (magnitude >= _FIXED_HIGH))
-    if whole.any():
-        text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, _text(".0"), _text("")), text)
-    if other.any():
-        text = pc.replace_with_mask(text, pa.array(other), pa.array([repr(v) for v in values[other].tolist()], pa.large_string()))
-    return text.fill_null("")
+def _from_pandas(frame: pd.DataFrame) -> pl.DataFrame:
+    """A pandas frame as Polars (index dropped); text-like columns become text, NaN becomes missing."""
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    text = {c: "string[pyarrow]" for c in frame.columns
+            if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)}
+    if text:
+        frame = frame.astype(text)
+    return pl.from_pandas(frame, nan_to_null=True)
 
 
-def _joined_bytes(strings: pa.Array) -> bytes:
-    """The UTF-8 bytes of every string of `strings` (large_string, no nulls), back to back."""
-    strings = strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
-    if len(strings) == 0:
-        return b""
-    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64, count=len(strings) + 1, offset=strings.offset * 8)
-    return memoryview(strings.buffers()[2])[offsets[0] : offsets[-1]].tobytes()
+# ---------------------------------------------------------------------------
+# Legacy, kept only until the Polars build replaces etl/build.py (then delete):
+# the pandas view of a CsvTable, the chunked reader and the pandas-matching writer.
 
 
-def _text(value: str) -> pa.Scalar:
-    return pa.scalar(value, pa.large_string())
+class CsvFile:
+    """LEGACY: a CsvTable seen as pandas frames ("string" dtype), for the pandas build."""
+
+    def __init__(self, table: CsvTable):
+        self.table = table
+        self.path, self.display, self.sha256, self.header = table.path, table.display, table.sha256, table.header
+        self.original = _to_pandas(table.original)
+        self.frame = _to_pandas(table.frame)
+
+    def line_of(self, row: int) -> int:
+        return self.table.line_of(row)
 
 
-def _quote_py(cell: str) -> str:
-    return '"' + cell.replace('"', '""') + '"' if any(ch in cell for ch in ',"\n') else cell
+def _to_pandas(frame: pl.DataFrame) -> pd.DataFrame:
+    arrow = frame.to_arrow()
+    return arrow.to_pandas(types_mapper=lambda _: pd.StringDtype("pyarrow"))
+
+
+def read_csv_pandas(path: Path, display: str, expected: list[str], optional: tuple[str, ...] = ()
+                    ) -> tuple[CsvFile | None, list[Problem]]:
+    """LEGACY: `read_csv` with pandas frames."""
+    table, problems = read_csv(path, display, expected, optional)
+    return (CsvFile(table) if table is not None else None), problems
+
+
+CHUNK_ROWS = 100_000  # LEGACY: rows per chunk of the pandas build
+
+
+class CsvChunk:
+    """LEGACY: `rows` consecutive data rows, starting at data row `row0` (0-based)."""
+
+    def __init__(self, row0: int, original: pd.DataFrame, frame: pd.DataFrame):
+        self.row0 = row0
+        self.original = original.reset_index(drop=True)
+        self.frame = frame.reset_index(drop=True)
+
+    def __len__(self) -> int:
+        return len(self.original)
+
+
+class CsvChunks:
+    """LEGACY: a CSV read strictly by `read_csv` and handed out in pandas chunks."""
+
+    def __init__(self, path: Path, display: str, expected: list[str], optional: tuple[str, ...] = (), rows: int = CHUNK_ROWS):
+        self.path, self.display, self.expected, self.optional, self.rows = path, display, expected, optional, rows
+        self.sha256 = ""
+        self.header: list[str] = []
+        self.table: CsvTable | None = None
+
+    def open(self) -> list[Problem]:
+        self.table, problems = read_csv(self.path, self.display, self.expected, self.optional)
+        if self.table is not None:
+            self.sha256, self.header = self.table.sha256, self.table.header
+        return problems
+
+    def line_of(self, row: int) -> int:
+        return self.table.line_of(row) if self.table is not None else 0
+
+    def __iter__(self):
+        if self.table is None:
+            raise InputProblems(self.open())
+        for row0 in range(0, self.table.original.height, self.rows):
+            yield CsvChunk(row0, _to_pandas(self.table.original.slice(row0, self.rows)),
+                           _to_pandas(self.table.frame.slice(row0, self.rows)))
 
 
 def write_atomic(files: dict[Path, bytes]) -> None:
-    """Write every file to a temporary sibling first, then move all into place."""
+    """LEGACY (synth): write every file to a temporary sibling first, then move all into place.
+
+    The files get the mode a new file gets (0644 under umask 022), or the mode of
+    the file they replace.
+    """
+    from etl.commit import publish_mode
+
     temps: list[tuple[str, Path]] = []
     try:
         for path, data in files.items():
@@ -318,6 +657,7 @@ def write_atomic(files: dict[Path, bytes]) -> None:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+            os.chmod(tmp, publish_mode(path))
         for tmp, path in temps:
             os.replace(tmp, path)
     finally:

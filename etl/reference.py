@@ -1,18 +1,21 @@
-"""Reference tables: exchange rates, CPI, unit spellings, currency markers,
-drug synonyms, places and the North Korea link vocabulary.
+"""Reference tables and vocabularies: exchange rates, CPI, the KPW market rate,
+unit spellings, currency markers, drug synonyms, places, and the code lists
+(kinds, source types, incident scopes, North Korea links).
 
-Each table lives in `data/reference/` with its source columns; nothing here is
-a literal in code. Loading checks each table's shape and fails loudly.
+Each table lives in `data/reference/` with its source columns; this module is
+the one place that reads them, so no vocabulary is a literal elsewhere in the
+build. Loading checks each table's shape and values and fails loudly.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
+import polars as pl
 
 from etl import units
-from etl.csvio import CsvFile, read_csv
+from etl.csvio import CsvTable, read_csv
 from etl.errors import InputProblems, Problem
 
 FILES = {
@@ -23,93 +26,132 @@ FILES = {
     "drugs": ("drugs.csv", ["synonym", "drug", "note"]),
     "places": ("places.csv", ["place", "country", "lat", "lon", "precision", "source"]),
     "nk_links": ("nk_links.csv", ["code", "meaning"]),
+    "source_types": ("source_types.csv", ["code", "rank", "meaning"]),
+    "kinds": ("kinds.csv", ["code", "meaning"]),
+    "scopes": ("incident_scopes.csv", ["code", "meaning"]),
 }
+# Optional: without it every KPW amount is a row problem (never the official rate, never a factor of 1).
+KPW_FILE = ("kpw_market_rate.csv", ["period", "kpw_per_usd", "kpw_per_cny", "source", "source_url", "note"])
 
 BASE_CURRENCY = "USD"  # rates are units of currency per US dollar, so USD is 1 by definition
+MARKET_CURRENCY = "KPW"  # converted only inside North Korea, with the market rate (kpw_market_rate.csv)
+MARKET_COUNTRY = "KP"
+PERIOD_FORM = re.compile(r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$")
 
 
 @dataclass
 class Reference:
     directory: Path
-    fx: pd.DataFrame
-    cpi: pd.DataFrame
+    fx: pl.DataFrame  # currency, year (Int64), lcu_per_usd (Float64), source, source_url
+    cpi: pl.DataFrame  # year (Int64), cpi_u_annual_avg (Float64), source, source_url, n_months
     base_year: int
     units: dict[str, tuple[str, str]]  # lower-case spelling -> (pint unit, "mass" | "count")
     markers: dict[str, frozenset[str]]  # lower-case marker -> currencies it can mean
     drugs: dict[str, str]  # lower-case synonym -> drug
     places: dict[tuple[str, str], tuple[float, float, str]]  # (country, place) -> (lat, lon, precision)
-    nk_links: dict[str, str]
+    nk_links: dict[str, str]  # code -> meaning
+    source_types: dict[str, int]  # code -> rank in the representative rule (1 = strongest)
+    kinds: tuple[str, ...]
+    scopes: tuple[str, ...]
+    kpw: pl.DataFrame | None = None  # period, kpw_per_usd (Float64), source, source_url; None when the file is absent
     paths: dict[str, Path] = field(default_factory=dict)
 
     @property
-    def fx_sources(self) -> pd.DataFrame:
-        return self.fx.groupby(["currency", "source", "source_url"], as_index=False).agg(
-            first_year=("year", "min"), last_year=("year", "max")
-        )
+    def fx_sources(self) -> pl.DataFrame:
+        return (self.fx.group_by(["currency", "source", "source_url"], maintain_order=True)
+                .agg(first_year=pl.col("year").min(), last_year=pl.col("year").max())
+                .sort(["currency", "source", "source_url"]))
 
 
 def load_reference(directory: Path) -> Reference:
     """Load every reference table from `directory`; raise `InputProblems` on any fault."""
     problems: list[Problem] = []
-    frames: dict[str, CsvFile] = {}
-    for key, (name, columns) in FILES.items():
+    tables: dict[str, CsvTable] = {}
+    files = dict(FILES)
+    if (directory / KPW_FILE[0]).exists():
+        files["kpw"] = KPW_FILE
+    for key, (name, columns) in files.items():
         path = directory / name
-        csv_file, file_problems = read_csv(path, str(path), columns)
+        table, file_problems = read_csv(path, str(path), columns)
         problems += file_problems
-        if csv_file is not None:
-            frames[key] = csv_file
+        if table is not None:
+            tables[key] = table
     if problems:
         raise InputProblems(problems)
 
-    fx = _numeric(frames["fx"], {"year": "int", "lcu_per_usd": "float"}, problems)
-    cpi = _numeric(frames["cpi"], {"year": "int", "cpi_u_annual_avg": "float", "n_months": "int"}, problems)
-    places_frame = _numeric(frames["places"], {"lat": "float", "lon": "float"}, problems)
+    fx = _numeric(tables["fx"], {"year": pl.Int64, "lcu_per_usd": pl.Float64}, problems)
+    cpi = _numeric(tables["cpi"], {"year": pl.Int64, "cpi_u_annual_avg": pl.Float64, "n_months": pl.Int64}, problems)
+    places_frame = _numeric(tables["places"], {"lat": pl.Float64, "lon": pl.Float64}, problems)
+    ranks = _numeric(tables["source_types"], {"rank": pl.Int64}, problems)
+    kpw = None
+    if "kpw" in tables:
+        kpw_table = tables["kpw"]
+        kpw = _numeric(kpw_table, {"kpw_per_usd": pl.Float64}, problems, allow_empty=("kpw_per_usd",))
+        _positive(kpw_table, kpw, "kpw_per_usd", problems)
+        bad_period = [i for i, p in enumerate(kpw["period"].to_list()) if not PERIOD_FORM.match(p)]
+        problems += [_at(kpw_table, i, "period", f"not a period {kpw['period'][i]!r} (use YYYY or YYYY-MM)") for i in bad_period]
+        problems += _duplicates(kpw_table, kpw, ["period"], "period", "second market rate for {period}")
     if problems:
         raise InputProblems(problems)
 
-    dup = fx.duplicated(["currency", "year"], keep="first")
-    for row in fx.index[dup]:
-        problems.append(Problem(frames["fx"].display, frames["fx"].line_of(row), "year", f"second rate for {fx.at[row, 'currency']} {fx.at[row, 'year']}"))
-    bad_rate = fx["lcu_per_usd"] <= 0
-    for row in fx.index[bad_rate]:
-        problems.append(Problem(frames["fx"].display, frames["fx"].line_of(row), "lcu_per_usd", "rate must be positive"))
-
-    full_years = cpi.loc[cpi["n_months"] == 12, "year"]
-    if full_years.empty:
-        problems.append(Problem(frames["cpi"].display, 0, "-", "no full year (n_months = 12) to use as the constant-dollar base"))
+    problems += _duplicates(tables["fx"], fx, ["currency", "year"], "year", "second rate for {currency} {year}")
+    _positive(tables["fx"], fx, "lcu_per_usd", problems)
+    problems += [_at(tables["fx"], i, "currency", f"{MARKET_CURRENCY} has no official rate here: it is converted with "
+                     f"the market rate of {KPW_FILE[0]}") for i in (fx["currency"] == MARKET_CURRENCY).arg_true().to_list()]
+    full_years = cpi.filter(pl.col("n_months") == 12)["year"]
+    if full_years.is_empty():
+        problems.append(Problem(tables["cpi"].display, 0, "-", "no full year (n_months = 12) to use as the constant-dollar base"))
 
     unit_map: dict[str, tuple[str, str]] = {}
-    uf = frames["units"]
-    for row, (spelling, pint_unit, kind) in enumerate(uf.frame[["spelling", "pint_unit", "kind"]].itertuples(index=False)):
+    uf = tables["units"]
+    for row, (spelling, pint_unit, kind) in enumerate(uf.frame.select("spelling", "pint_unit", "kind").iter_rows()):
         problem = _check_unit(pint_unit, kind)
         if problem:
-            problems.append(Problem(uf.display, uf.line_of(row), "pint_unit", problem))
+            problems.append(_at(uf, row, "pint_unit", problem))
         unit_map[spelling.lower()] = (pint_unit, kind)
 
-    markers = {
-        m.lower(): frozenset(c.split())
-        for m, c in frames["markers"].frame[["marker", "currencies"]].itertuples(index=False)
-    }
-    drugs = {s.lower(): d for s, d in frames["drugs"].frame[["synonym", "drug"]].itertuples(index=False)}
-    places = {
-        (c, p): (lat, lon, prec)
-        for p, c, lat, lon, prec in places_frame[["place", "country", "lat", "lon", "precision"]].itertuples(index=False)
-    }
-    nk_links = dict(frames["nk_links"].frame[["code", "meaning"]].itertuples(index=False))
+    vocabularies = {}
+    for key in ("nk_links", "source_types", "kinds", "scopes"):
+        table = tables[key]
+        problems += _duplicates(table, table.frame, ["code"], "code", "code {code!r} is listed twice")
+        vocabularies[key] = table.frame["code"].to_list()
+
+    markers = {m.lower(): frozenset(c.split()) for m, c in tables["markers"].frame.select("marker", "currencies").iter_rows()}
+    drugs = {s.lower(): d for s, d in tables["drugs"].frame.select("synonym", "drug").iter_rows()}
+    places = {(c, p): (lat, lon, prec) for p, c, lat, lon, prec in
+              places_frame.select("place", "country", "lat", "lon", "precision").iter_rows()}
     if problems:
         raise InputProblems(problems)
     return Reference(
         directory=directory,
-        fx=fx,
+        fx=fx.select("currency", "year", "lcu_per_usd", "source", "source_url"),
         cpi=cpi,
         base_year=int(full_years.max()),
         units=unit_map,
         markers=markers,
         drugs=drugs,
         places=places,
-        nk_links=nk_links,
-        paths={key: directory / name for key, (name, _) in FILES.items()},
+        nk_links=dict(tables["nk_links"].frame.select("code", "meaning").iter_rows()),
+        source_types=dict(ranks.select("code", "rank").iter_rows()),
+        kinds=tuple(vocabularies["kinds"]),
+        scopes=tuple(vocabularies["scopes"]),
+        kpw=kpw,
+        paths={key: directory / name for key, (name, _) in files.items()},
     )
+
+
+def _at(table: CsvTable, row: int, column: str, message: str) -> Problem:
+    return Problem(table.display, int(table.lines[row]), column, message)
+
+
+def _duplicates(table: CsvTable, frame: pl.DataFrame, keys: list[str], column: str, message: str) -> list[Problem]:
+    dup = frame.select(pl.struct(keys).is_duplicated() & ~pl.struct(keys).is_first_distinct()).to_series()
+    return [_at(table, i, column, message.format(**frame.row(i, named=True))) for i in dup.arg_true().to_list()]
+
+
+def _positive(table: CsvTable, frame: pl.DataFrame, column: str, problems: list[Problem]) -> None:
+    bad = (frame[column] <= 0).fill_null(False)
+    problems += [_at(table, i, column, "rate must be positive") for i in bad.arg_true().to_list()]
 
 
 def _check_unit(pint_unit: str, kind: str) -> str | None:
@@ -126,12 +168,17 @@ def _check_unit(pint_unit: str, kind: str) -> str | None:
     return None
 
 
-def _numeric(csv_file: CsvFile, columns: dict[str, str], problems: list[Problem]) -> pd.DataFrame:
-    frame = csv_file.frame.copy()
-    for col, kind in columns.items():
-        values = pd.to_numeric(frame[col], errors="coerce")
-        bad = values.isna() | ((values % 1 != 0) if kind == "int" else False)
-        for row in frame.index[bad]:
-            problems.append(Problem(csv_file.display, csv_file.line_of(row), col, f"not a number: {frame.at[row, col]!r}"))
-        frame[col] = values.astype("Int64" if kind == "int" else "float64") if not bad.any() else values
+def _numeric(table: CsvTable, columns: dict[str, type], problems: list[Problem], allow_empty=()) -> pl.DataFrame:
+    """The table with `columns` as numbers; every cell that is not one (or not finite) is a problem."""
+    frame = table.frame
+    for col, dtype in columns.items():
+        text = frame[col]
+        values = text.cast(pl.Float64, strict=False)
+        bad = values.is_null() | ~values.is_finite().fill_null(False)
+        if dtype == pl.Int64:
+            bad = bad | (values.round(0) != values).fill_null(False)
+        if col in allow_empty:
+            bad = bad & (text != "")
+        problems += [_at(table, i, col, f"not a number: {text[i]!r}") for i in bad.arg_true().to_list()]
+        frame = frame.with_columns(values.cast(dtype, strict=False).alias(col))
     return frame

@@ -1,4 +1,4 @@
-"""Shared helpers for the ETL tests (imported by name; pytest puts tests/ on sys.path)."""
+"""Shared helpers for the ETL tests (imported by name; pytest puts tests/ on sys.path); fixtures are in conftest.py."""
 from __future__ import annotations
 
 import csv
@@ -7,7 +7,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-import pandas as pd
+import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -23,8 +23,8 @@ def reference():
     return load_reference(REFERENCE)
 
 
-def sources_frame() -> pd.DataFrame:
-    return pd.read_csv(RAW / "sources.csv", dtype="string", keep_default_na=False)
+def sources_frame() -> pl.DataFrame:
+    return pl.read_csv(RAW / "sources.csv", infer_schema=False).with_columns(pl.all().fill_null(""))
 
 
 # A valid seizure row; tests override the cells they are about.
@@ -39,9 +39,9 @@ BASE_ROW = {
 def normalise_one(**cells):
     """Normalise one report row (BASE_ROW with `cells` replaced): (output row, problems)."""
     row = {**BASE_ROW, **cells}
-    frame = pd.DataFrame([row], columns=REPORT_COLUMNS, dtype="string")
+    frame = pl.DataFrame([row], schema={c: pl.String for c in REPORT_COLUMNS}, orient="row")
     result = normalise(frame, sources_frame(), reference())
-    return result.frame.iloc[0], result.problems
+    return result.frame.to_pandas().iloc[0], result.problems
 
 
 def messages(problems, severity="error"):

@@ -112,3 +112,116 @@ def test_a_trailing_marker_or_word_is_not_a_per_unit(text, unit):
         assert amount.unit == unit and amount.per is None
     else:
         assert amount.per == "hour"  # "an" followed by a blank does introduce a unit
+
+
+# --- Korean-language figures (texts written for these tests) ---------------------------------
+
+@pytest.mark.parametrize(
+    "text, low, high, point, approximate, qualifier, unit, per",
+    [
+        # masses in every Korean spelling of the units table, and counts
+        ("35㎏", 35, 35, 35, False, N, "㎏", N),
+        ("12kg", 12, 12, 12, False, N, "kg", N),
+        ("3킬로그램", 3, 3, 3, False, N, "킬로그램", N),
+        ("450그램", 450, 450, 450, False, N, "그램", N),
+        ("0.5g", 0.5, 0.5, 0.5, False, N, "g", N),
+        ("5,000정", 5000, 5000, 5000, False, N, "정", N),
+        ("200알", 200, 200, 200, False, N, "알", N),
+        ("30봉지", 30, 30, 30, False, N, "봉지", N),
+        # 만/억/조 and mixed forms
+        ("4백20만달러", 4_200_000, 4_200_000, 4_200_000, False, N, "달러", N),
+        ("2억 7천만원", 270_000_000, 270_000_000, 270_000_000, False, N, "원", N),
+        ("3,000만원", 30_000_000, 30_000_000, 30_000_000, False, N, "원", N),
+        ("1조 2천억원", 1.2e12, 1.2e12, 1.2e12, False, N, "원", N),
+        ("1.5억 엔", 1.5e8, 1.5e8, 1.5e8, False, N, "엔", N),
+        ("시가 150억엔 상당", 1.5e10, 1.5e10, 1.5e10, False, N, "엔", N),
+        ("5천만 원 어치", 5e7, 5e7, 5e7, False, N, "원", N),  # 어치 (worth) is skipped
+        # qualifiers: 약/가량/정도 approximate; 이상 a lower bound; 미만/이하 an upper bound
+        ("70㎏ 가량", 70, 70, 70, True, "가량", "㎏", N),
+        ("약 70㎏", 70, 70, 70, True, "약", "㎏", N),
+        ("약70kg", 70, 70, 70, True, "약", "kg", N),
+        ("10kg 정도", 10, 10, 10, True, "정도", "kg", N),
+        ("1억원 이상", 1e8, N, 1e8, True, "이상", "원", N),
+        ("3만원 미만", N, 30_000, 30_000, True, "미만", "원", N),
+        # 여 ("twenty-odd"): read as more than 20, approximate
+        ("20여㎏", 20, N, 20, True, "여", "㎏", N),
+        ("20여만원", 200_000, N, 200_000, True, "여", "원", N),
+        # ranges: a Korean scale on the high end applies to the low end
+        ("3~4만원", 30_000, 40_000, 35_000, False, N, "원", N),
+        ("5∼7㎏", 5, 7, 6, False, N, "㎏", N),
+        # prices: 1그램당 in front, the currency word after; "중국 돈" (Chinese money) is skipped
+        ("1그램당 중국 돈 130위안", 130, 130, 130, False, N, "위안", "그램"),
+        ("kg당 3만원", 30_000, 30_000, 30_000, False, N, "원", "kg"),
+        ("10그램당 1,000위안", 100, 100, 100, False, N, "위안", "그램"),  # per ONE gram
+        # Japanese and Chinese basics
+        ("3キロ", 3, 3, 3, False, N, "キロ", N),
+        ("9億円", 9e8, 9e8, 9e8, False, N, "円", N),
+        ("50公斤", 50, 50, 50, False, N, "公斤", N),
+        ("5千克", 5000, 5000, 5000, False, N, "克", N),  # 千克 is "thousand grams": 5,000 g, the same 5 kg
+    ],
+)
+def test_reads_korean_forms(text, low, high, point, approximate, qualifier, unit, per):
+    amount = parse_amount(text)
+    for got, want in ((amount.low, low), (amount.high, high), (amount.point, point)):
+        assert (got is None) if want is None else math.isclose(got, want, rel_tol=1e-12), (got, want)
+    assert amount.approximate is approximate
+    assert amount.qualifier == qualifier
+    assert (amount.unit or "") == unit
+    assert amount.per == per
+
+
+def test_english_price_per_a_number_of_units_is_per_one_unit():
+    amount = parse_amount("130 yuan per 0.8 gram")
+    assert amount.point == pytest.approx(162.5) and amount.per == "gram" and amount.unit == "yuan"
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("5만억원", "unreadable number"),  # scales out of order
+        ("최소 5kg 미만", "two qualifiers that disagree (at least / at most)"),
+        ("0그램당 5위안", "a price per zero units"),
+    ],
+)
+def test_korean_forms_rejected_with_reason(text, reason):
+    with pytest.raises(AmountError) as info:
+        parse_amount(text)
+    assert info.value.reason == reason
+
+
+def test_korean_number_values():
+    from etl.amounts import korean_number
+
+    assert korean_number("4백20만") == 4_200_000
+    assert korean_number("2억 7천만") == 270_000_000
+    assert korean_number("1만2천") == 12_000
+    assert korean_number("천") == 1000
+    assert korean_number("5천6천") is None
+    assert korean_number("5 6") is None
+
+
+# --- hostile input (issue 15, item 1) ----------------------------------------------------------
+
+def test_a_300_character_amount_does_not_freeze_the_parser():
+    # "5", blanks, then "x\ny": the old grammar backtracked about n^5 times on this (hours at n=295);
+    # the possessive grammar reads it in one pass and says it is not an amount
+    out = parse_amounts(pd.Series(["5" + " " * 295 + "x\ny", "5 " + "a " * 148 + "x", "1" + "만" * 299]))
+    assert out["error"].iloc[0] == "no number found"
+    assert out["error"].iloc[2] == "unreadable number"
+    assert out["point"].iloc[1] == 5 and out["per"].iloc[1].startswith("a a")  # "5 a <unit>": a price per unit
+
+
+def test_a_text_over_the_length_limit_is_an_error_and_not_parsed():
+    texts = pd.Series(["5 kg", "5" + " " * 300 + "kg", "x" * 10_000])
+    out = parse_amounts(texts)
+    assert out["point"].iloc[0] == 5
+    assert out["error"].iloc[1] == "longer than 300 characters"
+    assert out["error"].iloc[2] == "longer than 300 characters"
+    assert out["point"].iloc[1:].isna().all()
+    # exactly at the limit is still read
+    assert parse_amounts(pd.Series(["5" + " " * 297 + "kg"]))["point"].iloc[0] == 5
+
+
+def test_parse_amounts_takes_a_plain_list_of_distinct_texts():
+    out = parse_amounts(["2억 7천만원", None, "5 kg"])
+    assert out["point"].iloc[0] == 270_000_000 and pd.isna(out["point"].iloc[1]) and out["point"].iloc[2] == 5

@@ -244,7 +244,7 @@ def test_ragged_row_and_unclosed_quote_are_located(project, capsys):
     assert project.build("--keep-going") == 1  # the file's structure is broken: nothing can be trusted
     lines = capsys.readouterr().err.splitlines()
     assert f"{project.where()}: -: expected 16 cells as in the header, found 17 (an unquoted comma?)" in lines
-    assert f"{project.where(BAD_LINE + 1)}: -: cannot read the CSV from here: unexpected end of data (an unclosed quote?)" in lines
+    assert f"{project.where(BAD_LINE + 1)}: event_date: cannot read the CSV from here: unexpected end of data (an unclosed quote?)" in lines
     assert "Traceback" not in "\n".join(lines)
     assert project.snapshot() == project.before
 

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import data
 from csv_records import records_of
-from etl.bench import MAX_POINTS_PER_FIGURE, count_points
+from devtools.bench import MAX_POINTS_PER_FIGURE, count_points
 
 REPO = Path(__file__).resolve().parents[1]
 DASHBOARD = str(REPO / "dashboard.py")

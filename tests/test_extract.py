@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 from etl.amounts import parse_amount
-from etl.cli import main
-from etl.extract import OUTPUT_COLUMNS, REVIEW_COLUMNS, extract, split_posts, split_sentences
-from etl.extract_dates import find_dates
-from etl.extract_scan import check_canonical, lexicon, scan
+from draft.cli import main
+from draft.extract import OUTPUT_COLUMNS, REVIEW_COLUMNS, extract, split_posts, split_sentences
+from draft.dates import find_dates
+from draft.scan import check_canonical, lexicon, scan
 from etl.normalise import REPORT_COLUMNS, normalise
 from etl.reference import load_reference
 
@@ -303,7 +303,7 @@ def test_rows_to_import_pass_the_etl_checks_on_amounts_currency_and_rates(ref, n
 def test_cli_prints_csv_and_never_touches_data_raw(capsys):
     raw = ROOT / "data" / "raw"
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in raw.iterdir() if p.is_file()}
-    code = main(["extract", str(FIXTURES / "money_ph.txt"), "--published", "2022-06-10", "--outlet-country", "PH",
+    code = main([str(FIXTURES / "money_ph.txt"), "--published", "2022-06-10", "--outlet-country", "PH",
                  "--source-id", "test-source"])
     captured = capsys.readouterr()
     assert code == 0
@@ -318,7 +318,7 @@ def test_cli_prints_csv_and_never_touches_data_raw(capsys):
 
 def test_cli_reads_stdin_and_guesses_the_date_line(capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("A story\nMarch 9, 2019\nPolice seized 4 kg of heroin last year.\n"))
-    assert main(["extract"]) == 0
+    assert main([]) == 0
     captured = capsys.readouterr()
     frame = pd.read_csv(io.StringIO(captured.out), dtype=str, keep_default_na=False)
     assert list(frame["event_date"]) == ["2018"]
@@ -326,7 +326,7 @@ def test_cli_reads_stdin_and_guesses_the_date_line(capsys, monkeypatch):
 
 
 def test_cli_refuses_a_bad_date(capsys):
-    assert main(["extract", str(FIXTURES / "masses.txt"), "--published", "15/03/2024"]) == 2
+    assert main([str(FIXTURES / "masses.txt"), "--published", "15/03/2024"]) == 2
     assert "is not a date" in capsys.readouterr().err
 
 
@@ -469,11 +469,11 @@ def _REF():
 
 
 def test_cli_missing_file_and_non_utf8_are_plain_errors(capsys, tmp_path):
-    assert main(["extract", str(tmp_path / "nope.txt")]) == 2
+    assert main([str(tmp_path / "nope.txt")]) == 2
     assert "file not found" in capsys.readouterr().err
     latin = tmp_path / "latin.txt"
     latin.write_bytes("Police seized 5 kg of hero\xefn.".encode("latin-1"))
-    assert main(["extract", str(latin)]) == 1
+    assert main([str(latin)]) == 1
     assert "not UTF-8 text" in capsys.readouterr().err
 
 

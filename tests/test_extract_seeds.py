@@ -3,7 +3,7 @@
 For each document: every seizure, price and cash figure that data/raw/reports.csv
 records from it is found with the same kilograms, amount and currency, and no
 exchange-rate statement is reported as a seizure. Recall and precision are
-printed (run with -s to see them, or `python -m etl extract --evaluate`).
+printed (run with -s to see them, or `python -m draft --evaluate`).
 Skipped when the seed folder is absent.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from etl.cli import main
-from etl.extract_eval import SEED_SOURCES, evaluate, format_report
+from draft.cli import main
+from draft.evaluate import SEED_SOURCES, evaluate, format_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = Path(os.environ.get("EXTRACT_SEEDS", ROOT.parent / "shared" / "seeds"))
@@ -50,7 +50,7 @@ def test_precision_nothing_else_is_marked_for_import(results):
 
 
 def test_evaluate_command_prints_the_table(capsys):
-    assert main(["extract", "--evaluate", "--seeds", str(SEEDS)]) == 0
+    assert main(["--evaluate", "--seeds", str(SEEDS)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:6] == ["document", "curated", "drafted", "matched", "recall", "precision"]
     assert any(line.startswith("all ") for line in out.splitlines())

@@ -8,11 +8,12 @@ is the official 48 kg; counting once, the kilograms are 48 + 75 = 123, and the
 total is never added on top of its parts.
 """
 import pandas as pd
+import polars as pl
 import pytest
+from etl_helpers import REFERENCE
 
 from etl.build import build
 from etl.normalise import REPORT_COLUMNS
-from etl_helpers import REFERENCE
 
 SOURCES = """source_id,source_type,outlet,title,published,url,via,notes
 press1,press,Wire One,First report of the find,2003-05-01,,,
@@ -50,7 +51,7 @@ def built(tmp_path):
     ]
     pd.DataFrame(rows, columns=REPORT_COLUMNS).to_csv(raw / "reports.csv", index=False)
     result = build(raw, REFERENCE, tmp_path / "out")
-    return result.frame.set_index("report_id"), raw, tmp_path
+    return result.frame.to_pandas().set_index("report_id"), raw, tmp_path
 
 
 def test_representative_follows_the_rule(built):
@@ -94,7 +95,7 @@ def test_counting_once_sums_parts_and_leaves_the_total_out(built):
 def test_a_curator_override_wins(built, tmp_path):
     _, raw, root = built
     (raw / "incidents.csv").write_text(INCIDENTS.replace("A,single,,,", "A,single,,a1,the press figure is the one the court used"))
-    frame = build(raw, REFERENCE, root / "out2").frame.set_index("report_id")
+    frame = build(raw, REFERENCE, root / "out2").frame.to_pandas().set_index("report_id")
     assert frame.loc["a1", "is_representative"] and not frame.loc["a2", "is_representative"]
     assert frame.loc["b1", "is_representative"]  # other incidents untouched
 
@@ -111,27 +112,45 @@ def test_a_report_of_an_unknown_incident_is_rejected(built, tmp_path):
 
 def test_the_rule_does_not_depend_on_the_order_of_the_rows():
     """Shuffled rows get the same representatives and spreads (the rule is a sort, ties broken by report_id)."""
+    from etl_helpers import DATA, RAW
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
     from etl.incidents import KEY_COLUMNS, incident_columns
-    from etl_helpers import DATA, RAW
+    from etl.reference import load_reference
 
-    table = pd.read_csv(DATA / "seizures.csv", dtype={c: "string" for c in
-                        ["incident_id", "kind", "source_type", "source_date", "report_id"]}, keep_default_na=False,
-                        na_values={"quantity_kg": [""], "value_usd": [""], "quantity_count": [""]})
-    keys = table[KEY_COLUMNS]
-    incidents = pd.read_csv(RAW / "incidents.csv", dtype="string", keep_default_na=False)
-    expected = incident_columns(keys, incidents).set_index(keys["report_id"])
-    assert expected["is_representative"].tolist() == table["is_representative"].tolist()  # as published
+    ranks = load_reference(REFERENCE).source_types
+    table = pl.read_csv(DATA / "seizures.csv", infer_schema=False)
+    keys = table.select(KEY_COLUMNS).with_columns(
+        pl.col(c).fill_null("") for c in ("incident_id", "kind", "source_type", "source_date", "report_id")).with_columns(
+        pl.col(c).cast(pl.Float64) for c in ("quantity_kg", "value_usd", "quantity_count"))
+    incidents = pl.read_csv(RAW / "incidents.csv", infer_schema=False).with_columns(pl.all().fill_null(""))
+    expected = incident_columns(keys, incidents, ranks).with_columns(report_id=keys["report_id"]).sort("report_id")
+    assert (expected["is_representative"].to_list()
+            == (table.sort("report_id")["is_representative"] == "True").to_list())  # as published
 
     @settings(max_examples=25, deadline=None)
     @given(st.randoms(use_true_random=False))
     def shuffled(random):
-        order = list(range(len(keys)))
+        order = list(range(keys.height))
         random.shuffle(order)
-        moved = keys.iloc[order].reset_index(drop=True)
-        got = incident_columns(moved, incidents).set_index(moved["report_id"]).loc[expected.index]
-        pd.testing.assert_frame_equal(got, expected)
+        moved = keys[order]
+        got = incident_columns(moved, incidents, ranks).with_columns(report_id=moved["report_id"]).sort("report_id")
+        assert got.equals(expected)
 
     shuffled()
+
+
+def test_incidents_csv_problems_are_located_on_their_lines():
+    from etl.incidents import check_incidents
+
+    frame = pl.DataFrame({"incident_id": ["a", "b", "c", "a", "x y"], "scope": ["single", "total", "single", "odd", "single"],
+                          "parts": ["", "a zz", "b", "", ""], "representative": [""] * 5, "notes": [""] * 5})
+    assert [str(p) for p in check_incidents(frame, ("single", "total"))] == [
+        "incidents.csv:3: parts: part 'zz' is not an incident in incidents.csv",
+        "incidents.csv:4: parts: only incidents with scope 'total' have parts",
+        "incidents.csv:5: incident_id: duplicate incident_id 'a'",
+        "incidents.csv:5: scope: scope must be single or total, not 'odd'",
+        "incidents.csv:6: incident_id: 'x y' is not an identifier (letters, digits, '.', '_', '-'; starting with a letter "
+        "or digit; at most 80 characters)",
+    ]

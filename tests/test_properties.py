@@ -3,7 +3,7 @@
 - Any text: `parse_amount` returns an `Amount` or raises the project's
   `AmountError`; `parse_amounts` never raises; `normalise` turns any text in
   the quantity, value, currency and event_date cells into output or
-  `RowProblem`s, never another exception.
+  `Problem`s, never another exception.
 - A number written the way reports write it (thousands separators, a scale
   word, a range, a qualifier, a unit) parses back to that number.
 - The same mass written in two units ('<n> kg' and '<1000 n> g', ...) gives
@@ -15,26 +15,25 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from etl.amounts import QUALIFIERS, Amount, parse_amount, parse_amounts
-from etl.csvio import read_csv
-from etl.errors import AmountError
-from etl.normalise import REPORT_COLUMNS, SOURCE_COLUMNS, SOURCE_OPTIONAL, RowProblem, normalise
+from etl.errors import AmountError, Problem
+from etl.normalise import REPORT_COLUMNS, normalise
 from etl.reference import load_reference
 
 REPO = Path(__file__).resolve().parents[1]
 REF = load_reference(REPO / "data" / "reference")
-_sources_file, _problems = read_csv(REPO / "data" / "raw" / "sources.csv", "sources.csv", SOURCE_COLUMNS, SOURCE_OPTIONAL)
-assert not _problems, _problems
-SOURCES = _sources_file.frame
-SOURCE_ID = SOURCES.loc[SOURCES["published"] != "", "source_id"].iloc[0]  # a dated source: the FX year can fall back on it
+SOURCES = pl.read_csv(REPO / "data" / "raw" / "sources.csv", infer_schema=False).with_columns(pl.all().fill_null(""))
+SOURCE_ID = SOURCES.filter(pl.col("published") != "")["source_id"][0]  # a dated source: the FX year can fall back on it
 TODAY = dt.date(2026, 1, 1)  # fixed, so "in the future" does not depend on the day the tests run
 
 BASE_ROW = {
@@ -53,8 +52,26 @@ def normalise_rows(rows: list[dict[str, str]]):
     """Normalise BASE_ROW with each dict's cells (outer blanks removed as etl.csvio does); ids p0, p1, ..."""
     cells = [{**BASE_ROW, **{k: v.strip() for k, v in row.items()}, "report_id": f"p{i}", "incident_id": f"p{i}"}
              for i, row in enumerate(rows)]
-    frame = pd.DataFrame(cells, columns=REPORT_COLUMNS, dtype="string")
-    return normalise(frame, SOURCES, REF, today=TODAY)
+    frame = pl.DataFrame(cells, schema={c: pl.String for c in REPORT_COLUMNS}, orient="row")
+    result = normalise(frame, SOURCES, REF, today=TODAY)
+    problems = [RowProblem(p.line - 2, p.column, p.message, p.severity) for p in result.problems]  # default lines: row + 2
+    return Rows(result.frame.to_pandas(), problems, result)
+
+
+@dataclass
+class RowProblem:
+    row: int
+    column: str
+    message: str
+    severity: str
+
+
+@dataclass
+class Rows:
+    """normalise()'s result with the frame in pandas and each problem's row (the tests index rows)."""
+    frame: pd.DataFrame
+    problems: list[RowProblem]
+    raw: object
 
 
 def normalise_row(**cells: str):
@@ -135,9 +152,9 @@ def cells(value_text):
 
 def check_problems(rows, result):
     assert len(result.frame) == len(rows)
-    for problem in result.problems:
-        assert isinstance(problem, RowProblem)
-        assert 0 <= problem.row < len(rows) and problem.column in REPORT_COLUMNS
+    for problem in result.raw.problems:
+        assert isinstance(problem, Problem)
+        assert 2 <= problem.line < len(rows) + 2 and problem.column in REPORT_COLUMNS
         assert problem.severity in ("error", "warning") and problem.message
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from etl import synth, units
+from devtools import synth
+from etl import units
 from etl.build import build
 
 ROOT = Path(__file__).resolve().parents[1]

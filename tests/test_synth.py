@@ -1,4 +1,4 @@
-"""`python -m etl synth`: deterministic, valid, labelled synthetic, and covering the grammar."""
+"""`python -m devtools.synth`: deterministic, valid, labelled synthetic, and covering the grammar."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,10 +6,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from etl import synth
+from devtools import synth
+from devtools.synth import main as synth_main
 from etl.amounts import DEFAULT_GRAMMAR, PREFIX_MARKERS, QUALIFIERS, SCALES, parse_amounts
 from etl.build import build
-from etl.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference"
@@ -62,7 +62,7 @@ def test_labelled_synthetic(synthetic):
 def test_shapes_and_variety(synthetic, built):
     _, tables = synthetic
     reports = tables["reports.csv"]
-    out = built.frame
+    out = built.frame.to_pandas()
     assert set(out["kind"]) == {"seizure", "price", "cash"}
     assert set(out["date_precision"]) == {"day", "month", "year", "none"}
     assert set(out["fx_year_basis"]) == {"event", "published", ""}
@@ -141,7 +141,7 @@ def test_every_qualifier_scale_and_range_form(synthetic):
 def test_refuses_to_write_under_data(where, tmp_path, capsys):
     target = ROOT / where
     existed = target.exists()
-    assert main(["synth", "--rows", "20", "--out", str(target)]) == 2
+    assert synth_main(["--rows", "20", "--out", str(target)]) == 2
     assert "refusing" in capsys.readouterr().err
     assert target.exists() == existed  # no folder made
     for name in ("reports.csv", "sources.csv", "incidents.csv"):
@@ -153,18 +153,18 @@ def test_refuses_to_write_under_data(where, tmp_path, capsys):
 
 def test_refuses_relative_data_folder_of_the_working_directory(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["synth", "--rows", "20", "--out", "data/raw"]) == 2
+    assert synth_main(["--rows", "20", "--out", "data/raw"]) == 2
     assert not (tmp_path / "data").exists()
 
 
 def test_does_not_overwrite_real_sources(tmp_path, capsys):
     (tmp_path / "sources.csv").write_text("source_id,outlet\nreal,Real Outlet\n")
-    assert main(["synth", "--rows", "20", "--out", str(tmp_path)]) == 2
+    assert synth_main(["--rows", "20", "--out", str(tmp_path)]) == 2
     assert (tmp_path / "sources.csv").read_text().startswith("source_id,outlet\nreal")
 
 
 def test_command_line_writes_the_three_files(tmp_path, capsys):
-    assert main(["synth", "--rows", "50", "--out", str(tmp_path / "s"), "--seed", "3"]) == 0
+    assert synth_main(["--rows", "50", "--out", str(tmp_path / "s"), "--seed", "3"]) == 0
     assert "SYNTHETIC" in capsys.readouterr().out
     assert len(pd.read_csv(tmp_path / "s" / "reports.csv")) == 50
     assert {p.name for p in (tmp_path / "s").iterdir()} == {"reports.csv", "sources.csv", "incidents.csv"}

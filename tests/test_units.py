@@ -3,11 +3,11 @@ import math
 import shutil
 
 import pytest
+from etl_helpers import REFERENCE, messages, normalise_one
 
 from etl import units
 from etl.errors import InputProblems
 from etl.reference import load_reference
-from etl_helpers import REFERENCE, messages, normalise_one
 
 LB = 0.45359237  # kilograms in an avoirdupois pound, by definition
 

@@ -15,7 +15,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from etl.amounts import PREFIX_MARKERS, QUALIFIERS, SCALES, parse_amount
+from draft.spans import Spans
+from etl.amounts import (KO_LARGE_SCALES, KO_PREFIX_QUALIFIERS, KO_SMALL_SCALES, KO_SUFFIX_QUALIFIERS, NUMBER, PREFIX_MARKERS,
+                         QUALIFIERS, SCALES, YEO, parse_amount)
 from etl.reference import Reference
 
 ONES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
@@ -79,6 +81,9 @@ class Figure:
     per_span: tuple[int, int] | None = None
     ext_end: int = -1  # end of the figure with its bracketed conversion and per unit
     stated_rate: str = ""  # "(US$1=W1,117)" right after the figure
+    per_written: bool = False  # the per unit is part of `canonical` ("1그램당 130위안"): not appended again
+    tied: bool = False  # the figure carries its own "value" words ("시가 ... 상당"): the value of a seizure
+    per_currency: bool = False  # "달러당 1,100원": so much money per unit of another currency (a rate)
 
 
 def _alt(words) -> str:
@@ -97,6 +102,8 @@ class Lexicon:
     drugs: dict[str, str]
     drug_words: str
     ton_spelling: dict[str, str]  # "tons" -> the spelling written in the quantity cell
+    korean: re.Pattern | None = None  # Korean (and CJK) figures: "70㎏ 가량", "시가 150억엔 상당", "1그램당 130위안"
+    people: re.Pattern | None = None  # "3명": counts of people
 
 
 _CACHE: dict[int, tuple[Reference, Lexicon]] = {}
@@ -147,7 +154,79 @@ def build_lexicon(ref: Reference) -> Lexicon:
     per = re.compile(rf"\s*(?:(?:per|a|an|each)\s+|/\s*)(?P<per>{_alt(mass_units)})(?![\w])", re.I)
     drugs = dict(ref.drugs)
     tons = {w: (f"{w} [metric]" if f"{w} [metric]" in units else default) for w, default in EXTRA_UNIT_WORDS.items()}
-    return Lexicon(figure, single, per, units, dict(ref.markers), currency_words, _alt(unit_spellings), drugs, _alt(drugs), tons)
+    korean, people = _korean_patterns(units, ref.markers)
+    return Lexicon(figure, single, per, units, dict(ref.markers), currency_words, _alt(unit_spellings), drugs, _alt(drugs), tons,
+                   korean, people)
+
+
+NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+HANGUL_OR_CJK = re.compile(r"[\u3131-\u318e\uac00-\ud7a3\u3040-\u30ff\u4e00-\u9fff\u3380-\u33ff]")
+# Korean unit words that begin other words: 정도 (about), 알려 (known) ...
+KO_UNIT_GUARDS = {"정": "(?![도부책상확])", "알": "(?![려아았고게])", "원": "(?![인장료산])", "엔": "(?![진])"}
+KO_LEAD = r"시가로?|중국\s?돈|북한\s?돈|한국\s?돈|미화|무려"
+KO_TRAIL = r"상당|어치"
+
+
+def _korean_patterns(units: dict, markers: dict) -> tuple[re.Pattern, re.Pattern]:
+    """The regex of Korean figures, built from the units and currency markers that are not plain ASCII
+    (plus the ASCII mass units kg, g, mg, t written next to Korean text); possessive, so linear."""
+    ko_units = [u for u in units if NOT_ASCII.search(u)] + ["kg", "g", "mg", "kgs"]
+    ko_money = [m for m in markers if HANGUL_OR_CJK.search(m)]
+    words = sorted(set(ko_units) | set(ko_money), key=len, reverse=True)
+    word = "|".join(re.escape(w) + KO_UNIT_GUARDS.get(w, "") for w in words)
+    scale = "[" + "".join(KO_SMALL_SCALES) + "".join(KO_LARGE_SCALES) + "]"
+    num = f"(?>{NUMBER})"
+    knum = rf"(?>{num}(?:{YEO}(?={scale}))?+(?:[ ]?+{scale}++(?:[ ]?+{num}(?=[ ]?+{scale}))?+)*+{YEO}?+)"
+    pre_q = "|".join(sorted(KO_PREFIX_QUALIFIERS, key=len, reverse=True))
+    suf_q = "|".join(sorted(KO_SUFFIX_QUALIFIERS, key=len, reverse=True))
+    pattern = (
+        rf"(?<![0-9.,\w])"
+        rf"(?:(?P<kpn>{num})?+[ ]?+(?P<kper>{word})당[ ]?+)?+"
+        rf"(?:(?P<lead>{KO_LEAD})[ ]?+)?+"
+        rf"(?:(?P<q>{pre_q})[ ]?+)?+"
+        rf"(?P<n1>{knum})(?:[ ]?+(?P<sep>~|∼|〜|～|-)[ ]?+(?P<n2>{knum}))?+"
+        rf"[ ]?+(?P<word>{word})"
+        rf"(?:[ ]?+(?P<suf>{suf_q}))?+"
+        rf"(?:[ ]?+(?P<trail>{KO_TRAIL}))?+"
+    )
+    people = re.compile(rf"(?<![0-9.,])(?P<n>[0-9]{{1,5}})[ ]?+명")
+    return re.compile(pattern, re.I), people
+
+
+def scan_korean(text: str, lex: Lexicon) -> list[Figure]:
+    """Korean figures, read with the ETL's amount grammar (`etl.amounts.parse_amount`) on the text as written."""
+    if lex.korean is None or not HANGUL_OR_CJK.search(text):
+        return []
+    out = []
+    for m in lex.korean.finditer(text):
+        written = re.sub(r"\s+", " ", m.group(0).strip())
+        amount = read_amount(written)
+        if isinstance(amount, str):
+            continue
+        word = m["word"]
+        wl = word.lower()
+        isos = lex.markers.get(wl)
+        if isos is not None:
+            kind = "money"
+        elif wl in lex.units:
+            kind = lex.units[wl][1]
+        else:
+            continue
+        low = amount.low if amount.low is not None else amount.point
+        high = amount.high if amount.high is not None else amount.point
+        per = amount.per
+        fig = Figure(
+            start=m.start(), end=m.end(), text=m.group(0), kind=kind, low=low, high=high, point=amount.point,
+            canonical=written, qualifier=amount.qualifier, marker=None,
+            iso=(next(iter(isos)) if isos and len(isos) == 1 else None), unit=word, per=per,
+            per_written=per is not None, tied=bool(m["lead"] and m["lead"].startswith("시가") or m["trail"]),
+            per_currency=bool(m["kper"] and m["kper"].lower() in lex.markers),
+        )
+        if amount.bound in ("lower", "upper"):
+            fig.notes.append(f"'{written}': {'at least' if amount.bound == 'lower' else 'at most'} {fmt(amount.point)}")
+        fig.ext_end = m.end()
+        out.append(fig)
+    return out
 
 
 def word_number(text: str) -> float | None:
@@ -203,6 +282,10 @@ def fmt(x: float) -> str:
 def scan(text: str, lex: Lexicon, outlet_country: str | None = None) -> list[Figure]:
     """Every mass, count and money figure in `text`, in order."""
     comma_decimal = (outlet_country or "").upper() in COMMA_DECIMAL_COUNTRIES
+    korean = scan_korean(text, lex)
+    taken = Spans()
+    for f in korean:
+        taken.add(f.start, f.end)
     figures: list[Figure] = []
     pos = 0
     while True:
@@ -214,12 +297,15 @@ def scan(text: str, lex: Lexicon, outlet_country: str | None = None) -> list[Fig
                          or m["w1"] and not m["w2"]):
             m = lex.single.match(text, m.start())
         fig = _figure(m, text, lex, comma_decimal)
+        if fig is not None and taken.overlaps(fig.start, fig.end):
+            pos = max(m.end(), pos + 1)
+            continue
         if fig is not None:
             figures.append(fig)
             pos = m.end()
         else:
             pos = m.start() + 1
-    return figures
+    return sorted(figures + korean, key=lambda f: f.start)
 
 
 def _num(m: re.Match, i: int, comma_decimal: bool) -> tuple[float | None, str | None, bool]:
@@ -364,7 +450,7 @@ _SCALE_WORD = {"m": "million", "k": "thousand", "mn": "million", "mln": "million
 
 def check_canonical(fig: Figure) -> str | None:
     """None when the ETL parser reads `fig.canonical` (with its per unit) as the same numbers."""
-    text = fig.canonical + (f" per {fig.per}" if fig.per else "")
+    text = fig.canonical + (f" per {fig.per}" if fig.per and not fig.per_written else "")
     a = read_amount(text)
     if isinstance(a, str):
         return a

@@ -13,6 +13,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from draft.spans import Spans
+
 MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
     "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8,
@@ -30,6 +32,21 @@ _YEAR = r"(?:1[89]\d\d|20\d\d)"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _PART = r"(?:(?i:early|mid|late|the\s+end\s+of|the\s+beginning\s+of|the\s+middle\s+of)[\s-]+)"
 _REPORTING = r"(?i:said|says|announced|reported|told|added|stated|confirmed|disclosed|revealed)"
+
+# Korean dates: "2019년 5월 17일", "지난달 17일", "지난해 8월", "17일", "지난해", "최근", "같은 해", "이듬해"
+_KM = r"(?:1[0-2]|0?[1-9])"
+_KD = r"(?:[12][0-9]|3[01]|0?[1-9])"
+_KO_REL_YEAR = r"지난해|작년|올해|금년|올|이듬해|그해|그 해|같은 해|전년"
+_KO_REL_MONTH = r"지난달|지난 달|이달|이번 달|지난주|지난 주|이번 주|어제|오늘|최근"
+_KO_REPORTING = re.compile(r"밝혔|발표|전했|말했|보도|알려졌|설명했")
+KO_PATTERNS: list[tuple[str, re.Pattern]] = [
+    ("ko_full", re.compile(rf"(?<![0-9])(?P<y>{_YEAR})년(?:[ ]?(?P<m>{_KM})월(?:[ ]?(?P<d>{_KD})일)?)?(?!대)")),
+    ("ko_relyear", re.compile(rf"(?P<rel>{_KO_REL_YEAR})[ ]?(?P<m>{_KM})월(?:[ ]?(?P<d>{_KD})일)?")),
+    ("ko_relmonth_day", re.compile(rf"(?P<rel>지난달|지난 달|이달|이번 달)[ ]?(?P<d>{_KD})일")),
+    ("ko_month_day", re.compile(rf"(?<![0-9])(?P<m>{_KM})월(?:[ ]?(?P<d>{_KD})일)?(?![ ]?(?:간|동안))")),
+    ("ko_rel", re.compile(rf"(?P<rel>{_KO_REL_YEAR}|{_KO_REL_MONTH})(?![가-힣]*[ ]?[0-9])")),
+    ("ko_day", re.compile(rf"(?<![0-9.,월])(?P<d>{_KD})일(?![ ]?(?:간|동안|만에|째|분))")),
+]
 
 PATTERNS: list[tuple[str, re.Pattern]] = [
     ("iso", re.compile(rf"\b(?P<y>{_YEAR})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})\b")),
@@ -74,16 +91,17 @@ def parse_published(text: str | None) -> dt.date | None:
 def find_dates(text: str, published: dt.date | None) -> list[FoundDate]:
     """Every date expression in `text`, leftmost first, overlapping ones dropped."""
     found: list[FoundDate] = []
-    taken: list[tuple[int, int]] = []
-    for kind, pattern in PATTERNS:
+    taken = Spans()
+    korean = _HANGUL.search(text) is not None
+    for kind, pattern in (KO_PATTERNS + PATTERNS if korean else PATTERNS):
         for m in pattern.finditer(text):
-            if any(m.start() < e and s < m.end() for s, e in taken):
+            if taken.overlaps(m.start(), m.end()):
                 continue
-            date = _resolve(kind, m, text, published)
+            date = (_resolve_ko if kind.startswith("ko_") else _resolve)(kind, m, text, published)
             if date is None:
                 continue
             found.append(date)
-            taken.append((m.start(), m.end()))
+            taken.add(m.start(), m.end())
     return sorted(found, key=lambda d: d.start)
 
 
@@ -196,6 +214,80 @@ def _resolve(kind: str, m: re.Match, text: str, pub: dt.date | None) -> FoundDat
             return None
         return FoundDate(*span, _iso(y), "year", reporting=reporting)
     return None
+
+
+_HANGUL = re.compile(r"[가-힣]")
+
+
+def _resolve_ko(kind: str, m: re.Match, text: str, pub: dt.date | None) -> FoundDate | None:
+    """A Korean date expression (see KO_PATTERNS), as precise as its words."""
+    g = m.groupdict()
+    span = (m.start(), m.end(), m.group(0))
+    need_pub = "needs the publication date"
+    # "경찰은 17일 ... 밝혔다": a date right after the subject of a reporting verb is when it was told
+    reporting = bool(re.search(r"[은는][ ]?$", text[max(0, m.start() - 3):m.start()])) and bool(_KO_REPORTING.search(text))
+    month = int(g["m"]) if g.get("m") else None
+    day = int(g["d"]) if g.get("d") else None
+    rel = (g.get("rel") or "").replace(" ", "")
+    if kind == "ko_full":
+        y = int(g["y"])
+        if pub is not None and y > pub.year:
+            return None
+        return _ko_date(span, y, month, day, "", reporting)
+    if rel in ("그해", "같은해"):
+        return FoundDate(*span, None, "year", anaphor="same")  # "그해 12월": the month is not kept
+    if rel == "이듬해":
+        return FoundDate(*span, None, "year", anaphor="next")
+    if pub is None:
+        return FoundDate(*span, None, "day" if day else "month" if month else "year", need_pub, reporting=reporting)
+    if kind == "ko_relyear":
+        year = pub.year - 1 if rel in ("지난해", "작년", "전년") else pub.year
+        return _ko_date(span, year, month, day, "", reporting)
+    if kind == "ko_relmonth_day":
+        y, mo = (pub.year, pub.month) if rel in ("이달", "이번달") else _previous_month(pub)
+        return _ko_date(span, y, mo, day, "", reporting)
+    if kind == "ko_month_day":
+        year = _month_year(month, day, pub)
+        return _ko_date(span, year, month, day, f"year {year} inferred from the publication date", reporting)
+    if kind == "ko_day":
+        y, mo = (pub.year, pub.month) if day <= pub.day else _previous_month(pub)
+        return _ko_date(span, y, mo, day, "month taken from the publication date", reporting)
+    if kind == "ko_rel":
+        if rel in ("지난해", "작년", "전년"):
+            return FoundDate(*span, _iso(pub.year - 1), "year", reporting=reporting)
+        if rel in ("올해", "금년", "올"):
+            return FoundDate(*span, _iso(pub.year), "year", reporting=reporting)
+        if rel == "지난달":
+            return FoundDate(*span, _iso(*_previous_month(pub)), "month", reporting=reporting)
+        if rel in ("이달", "이번달"):
+            return FoundDate(*span, _iso(pub.year, pub.month), "month", reporting=reporting)
+        if rel in ("지난주", "이번주"):
+            d = pub - dt.timedelta(days=4 if rel == "지난주" else 1)
+            return FoundDate(*span, _iso(d.year, d.month), "month", "week: month precision", reporting=reporting)
+        if rel == "어제":
+            return FoundDate(*span, (pub - dt.timedelta(days=1)).isoformat(), "day", reporting=reporting)
+        if rel == "오늘":
+            return FoundDate(*span, pub.isoformat(), "day", reporting=reporting)
+        if rel == "최근":
+            return FoundDate(*span, _iso(pub.year), "year", "'최근' (recently): the publication year; check", reporting=reporting)
+    return None
+
+
+def _previous_month(pub: dt.date) -> tuple[int, int]:
+    first = pub.replace(day=1) - dt.timedelta(days=1)
+    return first.year, first.month
+
+
+def _ko_date(span, year: int, month: int | None, day: int | None, note: str, reporting: bool) -> FoundDate | None:
+    if month is None:
+        return FoundDate(*span, _iso(year), "year", note, reporting=reporting)
+    if day is None:
+        return FoundDate(*span, _iso(year, month), "month", note, reporting=reporting)
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return None
+    return FoundDate(*span, _iso(year, month, day), "day", note, reporting=reporting)
 
 
 def shift_year(value: str, years: int) -> str:

@@ -9,37 +9,27 @@ returns draft rows in the reports.csv columns plus `import` (yes/no),
 seizures or prices (exchange rates, fines, budgets, market estimates, prices
 of equipment) come back with import = no and the reason in `notes`.
 
-Amounts are read with the ETL's own grammar and tables (`etl.extract_scan`),
+Amounts are read with the ETL's own grammar and tables (`draft.scan`),
 so every quantity and value cell is text that `etl.amounts.parse_amount`
 reads to the same number. Nothing here writes to data/.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
-from etl.extract_dates import POST_DATE_LINE, FoundDate, date_of_line, find_dates, shift_year
-from etl.extract_scan import Figure, Lexicon, check_canonical, lexicon, scan
+from draft.dates import POST_DATE_LINE, FoundDate, date_of_line, find_dates, shift_year
+from draft.spans import Spans
+from draft.scan import Figure, Lexicon, check_canonical, lexicon, scan
 from etl.normalise import REPORT_COLUMNS
-from etl.csvio import csv_bytes
-from etl.reference import Reference, load_reference
+from etl.reference import Reference
 
 REVIEW_COLUMNS = ["import", "char_start", "char_end", "sentence", "confidence"]
 OUTPUT_COLUMNS = REPORT_COLUMNS + REVIEW_COLUMNS
-
-HELP = "draft reports.csv rows from the text of a news article, for a curator to confirm"
-DESCRIPTION = (
-    "Read an article (a file, or standard input) and print draft rows in the reports.csv columns, plus "
-    "import (yes/no), char_start, char_end, sentence and confidence, as CSV on standard output. Quantities "
-    "and values are written so that the ETL parser reads them; every guess is said in notes. Nothing in "
-    "data/ is changed. With --evaluate, run on the seed documents and print recall and precision against "
-    "data/raw/reports.csv."
-)
 
 # ---------------------------------------------------------------------------
 # Words that tie a figure to a role
@@ -47,8 +37,9 @@ DESCRIPTION = (
 TIE_BEFORE = re.compile(
     r"(?:\bworth|\bfetch(?:ed)?|\b(?:would|could)\s+(?:have\s+)?(?:sold|been\s+sold)\s+for|\bvalued\s+at|\bvalue\s+of|\bvalued|\bvalue\s+(?:is|was|at)|\bpriced\s+at)\s*(?:of\s+)?$", re.I)
 TIE_AFTER = re.compile(r"^\s*(?:['’]s\s+|-)?worth\s+of\b", re.I)
-CASH = re.compile(r"\bcash\b|\bcarr(?:y|ying|ied)\b|\bwith\s+them\b|\bbanknotes\b|\bmoney\b", re.I)
-PRICE_CUE = re.compile(r"\bcosts?\b|\bsells?\b|\bsold\b|\bfetch(?:es|ed)?\b|\bprices?\b|\bpriced\b|\bgoes\s+for\b|\btrades?\s+for\b", re.I)
+CASH = re.compile(r"\bcash\b|\bcarr(?:y|ying|ied)\b|\bwith\s+them\b|\bbanknotes\b|\bmoney\b|현금|돈다발|지폐", re.I)
+PRICE_CUE = re.compile(r"\bcosts?\b|\bsells?\b|\bsold\b|\bfetch(?:es|ed)?\b|\bprices?\b|\bpriced\b|\bgoes\s+for\b|\btrades?\s+for\b"
+                       r"|가격|값|시세|거래|팔리|팔린|판매|매매", re.I)
 NOT_SEIZURE = [
     (re.compile(r"\bfin(?:e|ed|es)\b|\bpenalt(?:y|ies)\b|\bbail\b", re.I), "a fine or penalty"),
     (re.compile(r"\bbudgets?\b|\bspent\b|\bspend(?:s|ing)?\b|\binvest(?:ed|ment|s)?\b|\bfund(?:s|ed|ing)\b|\baid\b|\bgrants?\b",
@@ -58,6 +49,12 @@ NOT_SEIZURE = [
     (re.compile(r"\bdevices?\b|\bequipment\b|\bmachine(?:s|ry)?\b|\bpress(?:es)?\b|\bapparatus\b|\btools?\b", re.I),
      "the price of equipment"),
     (re.compile(r"\bsalar(?:y|ies)\b|\bwages?\b|\bbribes?\b|\brewards?\b|\bransom\b", re.I), "wages, bribes or rewards"),
+    # Korean: 벌금 (fine), 포상금 (reward), 예산 (budget), 매출/수익 (earnings), 뇌물/월급 (bribes, pay), 환율 (exchange rate)
+    (re.compile(r"벌금|과태료|추징금|보석금"), "a fine or penalty"),
+    (re.compile(r"포상금|보상금|현상금|사례금|뇌물|월급|임금|급여"), "wages, bribes or rewards"),
+    (re.compile(r"예산|투자|지원금"), "spending or a budget"),
+    (re.compile(r"매출|수익|이익|외화벌이|수출액|시장 규모"), "an estimate of a market, trade or earnings"),
+    (re.compile(r"환율"), "an exchange rate"),
 ]
 NOT_SEIZURE_MASS = [
     (re.compile(r"\bproduc(?:e|es|ed|tion|ing)\b|\bcapacity\b|\bconsum(?:e|es|ed|ption)\b|\bannual(?:ly)?\b", re.I),
@@ -66,7 +63,11 @@ NOT_SEIZURE_MASS = [
 SEIZURE_CUE = re.compile(
     r"\bseiz(?:e|ed|es|ing|ure|ures)\b|\bconfiscat\w*|\bintercept\w*|\brecover\w*|\bfound\b|\bdiscover\w*|\bcaught\b"
     r"|\bhaul\b|\bbust\w*|\bsmuggl\w*|\btraffick\w*|\barrest\w*|\bdetain\w*|\bcarr(?:y|ying|ied)\b|\bhidden\b|\bhid\b"
-    r"|\bpossession\b|\bimpound\w*|\bshipment\b|\bconsignment\b|\bluggage\b|\btransport\w*|\bpolice\b|\bcustoms\b", re.I)
+    r"|\bpossession\b|\bimpound\w*|\bshipment\b|\bconsignment\b|\bluggage\b|\btransport\w*|\bpolice\b|\bcustoms\b"
+    r"|압수|적발|밀수|검거|압류|몰수|체포|구속|단속|반입|소지|운반|은닉|숨겨|세관|경찰|검찰|공안", re.I)
+# "3명을 검거했다": so many people arrested (Korean)
+KO_ARRESTS = re.compile(r"(?<![0-9])(?P<n>[0-9]{1,4})[ ]?명(?:을|이|가|은|도|과|와)?[ ]?(?:[가-힣]+[ ]){0,2}?"
+                        r"(?:검거|체포|구속|붙잡|입건|기소|적발)")
 ARREST_WORDS = r"(?:South\s+Korean|North\s+Korean|Korean|people|persons|suspects|men|women|nationals|citizens|individuals|members|crew|smugglers|North\s+Koreans|South\s+Koreans|Koreans|Chinese|Japanese|foreigners)"
 ARREST_VERBS = r"(?:arrested|detained|held|caught|apprehended|charged|taken\s+into\s+custody)"
 SMALL_NUMBERS = {w: i for i, w in enumerate(
@@ -111,19 +112,60 @@ COUNTRY_NAMES = {  # names of countries and cities (not demonyms), for a last-re
     "netherlands", "spain", "france", "italy", "mexico", "canada", "britain", "united kingdom",
 }
 AUTHORITIES = r"(?:police|customs|authorities|border\s+(?:police|guards?|patrol)|coast\s+guard|prosecutors|navy|troops|officers|officials|agents)"
-NK_PLACES = (r"North\s+Korea|Pyongyang|jangmadang|Hyesan|Sinuiju|Shinuiju|Chongjin|Hamhung|Hamheung|Musan|Rason|Nampo"
+NK_PLACES = (r"북한|평양|혜산|신의주|청진|함흥|장마당|양강도|함경|무산|회령"
+             r"|North\s+Korea|Pyongyang|jangmadang|Hyesan|Sinuiju|Shinuiju|Chongjin|Hamhung|Hamheung|Musan|Rason|Nampo"
              r"|Wonsan|Kaesong|Hoeryong|Pyongsong|Ryanggang|Yanggang|Hamgyong|Hamkyung")
+NK_PLACES_RE = re.compile(NK_PLACES)
+SOUTH_KOREA_RE = re.compile(r"South\s+Korea|Seoul|한국|서울|부산|인천")
+CHINA_RE = re.compile(r"yuan|renminbi|RMB|China|Chinese|중국|위안")
+LAST_WORD = re.compile(r"(?<![\w.])([\w.]+)$")
+OPEN_BRACKET = re.compile(r"\s*\(\s*(?:or\s+|i\.e\.\s*|equivalent\s+to\s+)?")
+CLOSE_BRACKET = re.compile(r"\s*\)")
+# Korean drug words -> a spelling of data/reference/drugs.csv (so the ETL reads the drafted cell)
+KO_DRUGS = {"필로폰": "philopon", "히로뽕": "hiropon", "메스암페타민": "methamphetamine", "메트암페타민": "methamphetamine",
+            "빙두": "bingdu", "얼음": "ice", "헤로인": "heroin", "아편": "opium", "코카인": "cocaine", "대마": "cannabis",
+            "마약류": "drugs", "마약": "drugs", "각성제": "stimulants", "엑스터시": "ecstasy"}
+KO_DRUG_WORDS = re.compile("|".join(sorted(KO_DRUGS, key=len, reverse=True)))
 DOLLAR_COUNTRIES = {"AU": "AUD", "HK": "HKD", "TW": "TWD", "US": "USD"}
 ABBREVIATIONS = {"u.s", "u.n", "u.k", "mr", "mrs", "ms", "dr", "st", "no", "gen", "lt", "col", "sgt", "jr", "sr", "co",
                  "corp", "inc", "ltd", "vs", "approx", "e.g", "i.e", "a.m", "p.m", "jan", "feb", "mar", "apr", "jun",
                  "jul", "aug", "sep", "sept", "oct", "nov", "dec", "rep", "sen", "gov", "prof", "fig", "est", "kg"}
 
 
-@dataclass
+class SText(str):
+    """The text of one sentence, with a memo of what was computed from it (so each costs one pass)."""
+
+    memo: dict
+
+
+def per_sentence(fn):
+    """Compute `fn(s_text, *args)` once per sentence text (an `SText`); plain strings are not memoised."""
+    def wrapper(s_text, *args):
+        memo = getattr(s_text, "memo", None)
+        if memo is None:
+            return fn(s_text, *args)
+        key = (fn.__name__, *(a if isinstance(a, (str, int, float, type(None))) else id(a) for a in args))
+        if key not in memo:
+            memo[key] = fn(s_text, *args)
+        return memo[key]
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@dataclass(eq=False)
 class Sentence:
     start: int
     end: int
     paragraph: int
+    _text: SText | None = field(default=None, repr=False)
+
+    def text_of(self, text: str) -> SText:
+        """This sentence's text, sliced once."""
+        if self._text is None:
+            self._text = SText(text[self.start:self.end])
+            self._text.memo = {}
+        return self._text
 
 
 @dataclass
@@ -167,9 +209,9 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
             continue
         para += 1
         cut = s0
-        for m in re.finditer(r"[.!?][\"”’')\]]*\s+(?=[\"“‘(]?[A-Z0-9])", text[s0:s1]):
+        for m in re.finditer(r"[.!?][\"”’')\]]*\s+(?=[\"“‘(]?[A-Z0-9가-힣])", text[s0:s1]):
             stop = s0 + m.start()
-            word = re.search(r"([\w.]+)$", text[cut:stop + 1].rstrip(".!?\"”’')]"))
+            word = LAST_WORD.search(text[max(cut, stop - 40):stop + 1].rstrip(".!?\"”’')]"))
             prev = (word.group(1) if word else "").lower()
             if text[stop] == "." and (prev.rstrip(".") in ABBREVIATIONS or re.fullmatch(r"[a-z]", prev)):
                 continue
@@ -238,14 +280,15 @@ def _segment(text: str, start: int, end: int, pub: dt.date | None, outlet: str |
     sentences = split_sentences(text, start, end)
     figures = [_shift(f, start) for f in scan(text[start:end], lex, outlet)]
     rates = _rates(text, start, end)
-    figures = [f for f in figures if not any(s <= f.start and f.end <= e for s, e, _ in rates)]
+    figures = [f for f in figures if not _inside(rates, f.start, f.end)]
     figures = _attach_brackets(text, figures, rates, lex)
     drafts: list[Draft] = []
     anchor_year: str | None = None  # latest absolute year, for "the same year" / "next year"
     para_date: dict[int, tuple[str, str]] = {}
     announced: tuple[str, str] | None = None  # latest "said on Saturday": when the story was told
-    for sent in sentences:
-        s_text = text[sent.start:sent.end]
+    by_sentence = _group_by_sentence(figures, sentences)
+    for i, sent in enumerate(sentences):
+        s_text = sent.text_of(text)
         dates = find_dates(s_text, pub)
         resolved: list[tuple[FoundDate, str]] = []
         for d in dates:
@@ -255,21 +298,39 @@ def _segment(text: str, start: int, end: int, pub: dt.date | None, outlet: str |
                     resolved.append((d, value))
             elif d.value and not d.reporting:
                 resolved.append((d, d.value))
-        figs = [f for f in figures if sent.start <= f.start < sent.end]
+        figs = by_sentence[i]
         sentence_drafts = _sentence(text, sent, figs, rates, lex, ref, outlet, pub)
         for d in dates:
             if d.reporting and d.value:
                 announced = (d.value, d.text)
         for dr in sentence_drafts:
             _date(dr, resolved, para_date.get(sent.paragraph), pub, sent, announced)
-            _context(dr, text, sentences, sentences.index(sent), lex, ref)
-        sentence_drafts = _pair_with_previous(sentence_drafts, drafts, text, sentences, sentences.index(sent))
+            _context(dr, text, sentences, i, lex, ref)
+        sentence_drafts = _pair_with_previous(sentence_drafts, drafts, text, sentences, i)
         drafts += sentence_drafts
         if resolved:
             last = resolved[-1]
             para_date[sent.paragraph] = (last[1], last[0].text)
             anchor_year = last[1][:4]
     return _merge_duplicates(drafts, text)
+
+
+def _group_by_sentence(figures: list[Figure], sentences: list[Sentence]) -> list[list[Figure]]:
+    """The figures starting in each sentence (both lists are in text order): one pass."""
+    out: list[list[Figure]] = [[] for _ in sentences]
+    j = 0
+    for f in sorted(figures, key=lambda f: f.start):
+        while j < len(sentences) and sentences[j].end <= f.start:
+            j += 1
+        if j < len(sentences) and sentences[j].start <= f.start:
+            out[j].append(f)
+    return out
+
+
+def _inside(rates: list[tuple[int, int, str]], start: int, end: int) -> bool:
+    """True when [start, end) lies inside one of the (sorted, disjoint) rate statements."""
+    i = bisect.bisect_right(rates, (start, float("inf"), "")) - 1
+    return i >= 0 and rates[i][0] <= start and end <= rates[i][1]
 
 
 CONTEXT_SENTENCES = 4
@@ -284,8 +345,12 @@ def _pair_with_previous(new: list[Draft], done: list[Draft], text: str, sentence
     out = []
     for d in new:
         if d.importable and d.kind == "seizure" and d.quantity is None and d.value is not None and LONE_VALUE in d.notes:
-            masses = [m for m in done if m.sentence is previous and m.kind == "seizure" and m.importable
-                      and m.quantity is not None and m.value is None]
+            masses = []
+            for m in reversed(done):  # the drafts of the previous sentence are the last ones
+                if m.sentence is not previous:
+                    break
+                if m.kind == "seizure" and m.importable and m.quantity is not None and m.value is None:
+                    masses.append(m)
             if len(masses) == 1:
                 m = masses[0]
                 m.value, m.currency, m.usd_stated, m.stated_rate = d.value, d.currency, d.usd_stated, d.stated_rate
@@ -310,8 +375,8 @@ def _context(d: Draft, text: str, sentences: list[Sentence], i: int, lex: Lexico
     separate case", "meanwhile" and the like.
     """
     sent = sentences[i]
-    s_text = text[sent.start:sent.end]
-    if not d.importable or NEW_CASE.search(s_text):
+    s_text = sent.text_of(text)
+    if not d.importable or _has(s_text, NEW_CASE):
         return
     opens_paragraph = i == 0 or sentences[i - 1].paragraph != sent.paragraph
     allowed = {sent.paragraph} | ({sentences[i - 1].paragraph} if opens_paragraph and i > 0 and CONTINUES.match(s_text) else set())
@@ -320,11 +385,11 @@ def _context(d: Draft, text: str, sentences: list[Sentence], i: int, lex: Lexico
         if s.paragraph not in allowed:
             break
         earlier.append(s)
-        if NEW_CASE.search(text[s.start:s.end]):
+        if _has(s.text_of(text), NEW_CASE):
             break
     if not d.drug:
         for s in earlier:
-            drug = _drug(text[s.start:s.end], lex, s.end - s.start)
+            drug = _drug(s.text_of(text), lex, s.end - s.start)
             if drug:
                 d.drug = drug
                 d.notes = [n for n in d.notes if n != "no drug named in the sentence"]
@@ -332,7 +397,7 @@ def _context(d: Draft, text: str, sentences: list[Sentence], i: int, lex: Lexico
                 break
     if not d.country:
         for s in earlier:
-            country, place = _where(text[s.start:s.end], ref, d.kind)
+            country, place = _where(s.text_of(text), ref, d.kind)
             if country and country != "KP":
                 d.country, d.place = country, place
                 d.notes.append(f"country {country}{' and place ' + place if place else ''} from an earlier sentence")
@@ -349,45 +414,49 @@ def _shift(f: Figure, by: int) -> Figure:
 def _rates(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
     """Exchange-rate statements as (start, end, text in the form 'US$1=W1,117')."""
     out: list[tuple[int, int, str]] = []
+    taken = Spans()
     for pattern in RATE_STATEMENTS:
         for m in pattern.finditer(text, start, end):
-            if any(m.start() < e and s < m.end() for s, e, _ in out):
+            if taken.overlaps(m.start(), m.end()):
                 continue
             marker = (m["marker"] or "").strip()
             word = m["word"] or ""
             if not marker and not word:
                 continue
             out.append((m.start(), m.end(), f"US$1={marker}{m['n']}" + (f" {word}" if word else "")))
-    return out
+            taken.add(m.start(), m.end())
+    return sorted(out)
 
 
 def _attach_brackets(text: str, figures: list[Figure], rates, lex: Lexicon) -> list[Figure]:
     """Fold "(1 lb)", "(US$68,000)" and "(US$1=W1,117)" into the figure before; read a following per unit."""
     out: list[Figure] = []
+    rate_at = {s: (e, rate) for s, e, rate in rates}
     skip: set[int] = set()
     consumed_to = -1
     for i, f in enumerate(figures):
         if i in skip or f.start < consumed_to:
             continue
         end = f.end
-        m = re.match(r"\s*\(\s*(?:or\s+|i\.e\.\s*|equivalent\s+to\s+)?", text[end:])
+        m = OPEN_BRACKET.match(text, end)
         if m:
-            inner_start = end + m.end()
+            inner_start = m.end()
             nxt = figures[i + 1] if i + 1 < len(figures) else None
             same_kind = nxt is not None and (nxt.kind == "money") == (f.kind == "money")
             if nxt is not None and nxt.start == inner_start and same_kind:
-                close = re.match(r"\s*\)", text[nxt.end:])
+                close = CLOSE_BRACKET.match(text, nxt.end)
                 if close:
                     f.conversion = nxt
                     skip.add(i + 1)
-                    end = nxt.end + close.end()
+                    end = close.end()
             elif f.kind == "money":
-                for s, e, rate in rates:
-                    if s == inner_start:
-                        close = re.match(r"\s*\)", text[e:])
-                        if close:
-                            f.stated_rate = rate
-                            end = e + close.end()
+                hit = rate_at.get(inner_start)
+                if hit is not None:
+                    e, rate = hit
+                    close = CLOSE_BRACKET.match(text, e)
+                    if close:
+                        f.stated_rate = rate
+                        end = close.end()
         if f.kind == "money":
             p = lex.per.match(text, end)
             if p:
@@ -402,11 +471,11 @@ def _attach_brackets(text: str, figures: list[Figure], rates, lex: Lexicon) -> l
 
 def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon, ref: Reference,
               outlet: str | None, pub: dt.date | None) -> list[Draft]:
-    s_text = text[sent.start:sent.end]
+    s_text = sent.text_of(text)
     drafts: list[Draft] = []
     # "a gram of meth costs ...": the unit a price in this sentence is quoted per
     per_phrase = None
-    if PRICE_CUE.search(s_text):
+    if _has(s_text, PRICE_CUE):
         pm = re.search(rf"\b(?:a|an|one|per|each)\s+(?P<unit>{lex.unit_words})\s+of\s+(?:[\w'’-]+\s+){{0,3}}?(?P<drug>{lex.drug_words})\b",
                        s_text, re.I)
         if pm and lex.units.get(pm["unit"].lower(), ("", ""))[1] == "mass":
@@ -418,7 +487,7 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
         if per_phrase and per_phrase[2] <= f.start < per_phrase[3]:
             continue  # "a gram" in "a gram of meth costs": the price's unit, not a quantity
         d = Draft(kind="seizure", quantity=f, sentence=sent)
-        after = text[f.ext_end:sent.end]
+        after = text[f.ext_end:min(sent.end, f.ext_end + 400)]
         of = re.match(r"\s*of\s+((?:[\w'’-]+[\s,.;:]*){0,10})", after)
         drug = None
         if of:
@@ -432,7 +501,7 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
                 d.importable = False
                 d.kind = ""
                 d.notes.append(f"not a drug quantity ('of {what}')")
-        if f.is_article and not drug and not SEIZURE_CUE.search(s_text):
+        if f.is_article and not drug and not _has(s_text, SEIZURE_CUE):
             continue  # "a pill press", "a kilo" in passing: not a seizure
         if f.kind == "count":
             d.notes.append("a count, not a mass: kept as a count")
@@ -441,7 +510,7 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
             d.importable = False
             d.kind = ""
             d.notes.append(f"not a seizure: {reason}")
-        if d.importable and not SEIZURE_CUE.search(s_text):
+        if d.importable and not _has(s_text, SEIZURE_CUE):
             d.confidence -= 0.2
             d.notes.append("no seizure verb in the sentence")
         d.drug = drug or _drug(s_text, lex, f.start - sent.start) or ""
@@ -451,13 +520,13 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
     for f in figs:
         if f.kind != "money":
             continue
-        before = text[sent.start:f.start]
-        after = text[f.ext_end:sent.end]
+        before = text[max(sent.start, f.start - 60):f.start]
+        after = text[f.ext_end:min(sent.end, f.ext_end + 60)]
         d = Draft(kind="seizure", value=f, sentence=sent)
         if f.conversion is not None and f.conversion.kind == "money":
             d.usd_stated = f.conversion.canonical
         d.stated_rate = f.stated_rate
-        tie_before = TIE_BEFORE.search(before[-40:])
+        tie_before = TIE_BEFORE.search(before[-40:]) or (f if f.tied else None)
         tie_after = TIE_AFTER.match(after)
         reason = _cue(NOT_SEIZURE, text, f, sent)
         per = f.per
@@ -471,7 +540,11 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
                 per = prices_per[key][0]
                 d.per_note = f"per {per} taken from '{prices_per[key][1]}' earlier in the sentence"
                 d.confidence -= 0.15
-        if per is not None:
+        if per is not None and f.per_currency:
+            d.importable = False
+            d.kind = ""
+            d.notes.append(f"an exchange rate ('{f.text}'), not a seizure or price")
+        elif per is not None:
             d.kind = "price"
             f.per = per
             prices_per.setdefault(f.iso or (f.marker or f.unit or "").lower(), (per, text[f.start:f.ext_end]))
@@ -486,7 +559,7 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
             if not d.drug:
                 d.confidence -= 0.2
         elif (tie_before or tie_after) and not (reason and not drug_masses):
-            partner = _partner(masses, f, tie_after is not None)
+            partner = _nearest(masses, f) if f.tied else _partner(masses, f, tie_after is not None)
             if partner is not None:
                 partner.value = f
                 partner.usd_stated = d.usd_stated
@@ -510,9 +583,18 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
             d.notes.append("no word ties this amount to a seizure, a price or cash")
             d.drug = _drug(s_text, lex, f.start - sent.start) or ""
         drafts.append(d)
+    # Counts of people ("3명"): listed, never imported; the arrests column reads them
+    if lex.people is not None and HANGUL.search(s_text):
+        for m in lex.people.finditer(s_text):
+            d = Draft(kind="", sentence=sent, importable=False)
+            d.notes.append(f"a count of people ('{m.group(0)}'), not a drug figure; arrests are read from the sentence")
+            d.rate_span = (sent.start + m.start(), sent.start + m.end())
+            drafts.append(d)
     # Exchange-rate statements that are not attached to a value
-    for s, e, rate in rates:
-        if sent.start <= s < sent.end and not any(d.stated_rate == rate for d in drafts):
+    lo = bisect.bisect_left(rates, (sent.start,))
+    hi = bisect.bisect_left(rates, (sent.end,))
+    for s, e, rate in rates[lo:hi]:
+        if not any(d.stated_rate == rate for d in drafts):
             if any(f.stated_rate == rate for f in figs):
                 continue
             d = Draft(kind="", sentence=sent, importable=False, stated_rate=rate)
@@ -544,19 +626,43 @@ def _partner(masses: list[Draft], money: Figure, after: bool) -> Draft | None:
     return before[-1] if before else None
 
 
+def _nearest(masses: list[Draft], money: Figure) -> Draft | None:
+    """The mass nearest to a value that carries its own "value" words ("시가 150억엔 상당의 필로폰 20㎏")."""
+    free = [m for m in masses if m.value is None and m.importable]
+    if not free:
+        return None
+    return min(free, key=lambda m: min(abs(m.quantity.start - money.end), abs(money.start - m.quantity.end)))
+
+
 GENERIC_DRUGS = {"drugs", "narcotics"}
 
 
-def _drug(s_text: str, lex: Lexicon, at: int) -> str | None:
+@per_sentence
+def _has(s_text: str, pattern: re.Pattern) -> bool:
+    return pattern.search(s_text) is not None
+
+
+@per_sentence
+def _drug_mentions(s_text: str, lex: Lexicon) -> list[tuple[int, str]]:
+    """Drug words of the sentence, in order: the specific ones, or the generic ones when there are none."""
     found = [(m.start(), m.group(1)) for m in re.finditer(rf"\b({lex.drug_words})\b", s_text, re.I)]
+    found += [(m.start(), KO_DRUGS[m.group(0)]) for m in KO_DRUG_WORDS.finditer(s_text)]
+    found.sort()
+    return [x for x in found if x[1].lower() not in GENERIC_DRUGS] or found
+
+
+def _drug(s_text: str, lex: Lexicon, at: int) -> str | None:
+    """The drug named nearest to position `at` of the sentence (after it on a tie)."""
+    found = _drug_mentions(s_text, lex)
     if not found:
         return None
-    specific = [x for x in found if x[1].lower() not in GENERIC_DRUGS] or found
-    return min(specific, key=lambda x: (abs(x[0] - at), x[0] < at))[1]
+    i = bisect.bisect_left(found, (at, ""))
+    near = found[max(0, i - 1):i + 1]
+    return min(near, key=lambda x: (abs(x[0] - at), x[0] < at))[1]
 
 
 def _fill(d: Draft, text: str, sent: Sentence, lex: Lexicon, ref: Reference, outlet: str | None) -> None:
-    s_text = text[sent.start:sent.end]
+    s_text = sent.text_of(text)
     if d.value is not None:
         d.currency, note = _currency(d.value, s_text, outlet, lex, d.kind)
         if note:
@@ -621,13 +727,13 @@ def _currency(f: Figure, s_text: str, outlet: str | None, lex: Lexicon, kind: st
             return iso, (None if outlet == "US" else f"'{written}' read as {iso} because the outlet is in {outlet}")
         return "USD", f"'{written}' read as USD (guess: {'no outlet country given' if not outlet else 'outlet in ' + outlet})"
     if "KRW" in options:
-        if re.search(NK_PLACES, s_text) and not re.search(r"South\s+Korea|Seoul", s_text) and kind == "price":
+        if _has(s_text, NK_PLACES_RE) and not _has(s_text, SOUTH_KOREA_RE) and kind == "price":
             return "KPW", f"'{written}' read as North Korean won (guess: a price inside North Korea)"
         return "KRW", (None if outlet == "KR" else f"'{written}' read as South Korean won (guess)")
     if "JPY" in options and "CNY" in options:
         if outlet == "CN":
             return "CNY", None
-        if outlet != "JP" and re.search(r"yuan|renminbi|RMB|China|Chinese", s_text):
+        if outlet != "JP" and _has(s_text, CHINA_RE):
             return "CNY", f"'{written}' read as yuan (guess: China named in the sentence)"
         return "JPY", (None if outlet == "JP" else f"'{written}' read as yen (guess)")
     if "PHP" in options:
@@ -639,7 +745,10 @@ def _currency(f: Figure, s_text: str, outlet: str | None, lex: Lexicon, kind: st
     return "", f"unknown currency '{written}'"
 
 
+@per_sentence
 def _where(s_text: str, ref: Reference, kind: str) -> tuple[str, str]:
+    if HANGUL.search(s_text):
+        return _where_korean(s_text, ref, kind)
     for (country, place), _ in sorted(ref.places.items(), key=lambda kv: -len(kv[0][1])):
         if place and re.search(rf"\b{re.escape(place)}\b", s_text):
             return country, place
@@ -659,7 +768,35 @@ def _where(s_text: str, ref: Reference, kind: str) -> tuple[str, str]:
     return "", ""
 
 
+HANGUL = re.compile(r"[가-힣]")
+# Korean names of places in data/reference/places.csv, and of countries
+KO_PLACES = {"부산": ("KR", "Busan"), "단둥": ("CN", "Dandong"), "선양": ("CN", "Shenyang"), "심양": ("CN", "Shenyang"),
+             "룽징": ("CN", "Longjing"), "용정": ("CN", "Longjing"), "옌지": ("CN", "Yanji"), "연길": ("CN", "Yanji"),
+             "창바이": ("CN", "Changbai"), "장백": ("CN", "Changbai"), "상하이": ("CN", "Shanghai")}
+KO_COUNTRIES = {"중국": "CN", "한국": "KR", "국내": "KR", "서울": "KR", "인천": "KR", "일본": "JP", "필리핀": "PH", "대만": "TW",
+                "홍콩": "HK", "태국": "TH", "러시아": "RU", "미국": "US", "호주": "AU", "베트남": "VN", "캄보디아": "KH",
+                "말레이시아": "MY", "인도네시아": "ID", "몽골": "MN", "이집트": "EG", "북한": "KP"}
+KO_PLACE_RE = re.compile("|".join(sorted(KO_PLACES, key=len, reverse=True)))
+KO_COUNTRY_RE = re.compile("(?:" + "|".join(sorted(KO_COUNTRIES, key=len, reverse=True)) + r")(?![ ]?돈)")  # not "중국 돈" (yuan)
+
+
+def _where_korean(s_text: str, ref: Reference, kind: str) -> tuple[str, str]:
+    m = KO_PLACE_RE.search(s_text)
+    if m and KO_PLACES[m.group(0)] in ref.places:
+        return KO_PLACES[m.group(0)]
+    if kind == "price" and NK_PLACES_RE.search(s_text):
+        return "KP", ""
+    for m in KO_COUNTRY_RE.finditer(s_text):
+        if KO_COUNTRIES[m.group(0)] != "KP":
+            return KO_COUNTRIES[m.group(0)], ""
+    return "", ""
+
+
+@per_sentence
 def _arrests(s_text: str) -> str:
+    ko = KO_ARRESTS.search(s_text)
+    if ko:
+        return str(int(ko["n"]))
     for pattern in ARRESTS:
         m = pattern.search(s_text)
         if m:
@@ -714,21 +851,30 @@ def _compatible(a: Draft, b: Draft) -> bool:
 def _merge_duplicates(drafts: list[Draft], text: str) -> list[Draft]:
     """One row per seizure: a later mention of the same mass (with its value) absorbs an earlier one."""
     out: list[Draft] = []
+    by_mass: dict[tuple[float, str], list[int]] = {}  # (quantity, unit) -> positions in `out`
+    mentions: dict[int, int] = {}  # id of a kept draft -> other mentions folded into it
     for d in drafts:
         if d.kind == "seizure" and d.quantity is not None and d.importable:
-            same = [o for o in out if o.kind == "seizure" and o.quantity is not None and o.importable
-                    and abs(o.quantity.point - d.quantity.point) < 1e-9 and (o.quantity.unit or "").lower() == (d.quantity.unit or "").lower()
-                    and (o.value is None or d.value is None) and _compatible(o, d)]
-            if same:
-                o = same[0]
+            key = (round(d.quantity.point, 9), (d.quantity.unit or "").lower())
+            slots = by_mass.setdefault(key, [])
+            hit = next((j for j in slots if out[j].kind == "seizure" and out[j].importable
+                        and (out[j].value is None or d.value is None) and _compatible(out[j], d)), None)
+            if hit is not None:
+                o = out[hit]
                 keep, drop = (d, o) if (d.value is not None and o.value is None) else (o, d)
                 for attr in ("event_date", "arrests", "country", "place", "drug"):
                     if not getattr(keep, attr) and getattr(drop, attr):
                         setattr(keep, attr, getattr(drop, attr))
                         keep.notes.append(f"{attr.replace('_', ' ')} from the other mention")
-                keep.notes.append(f"the same figure is also mentioned at characters {drop.span[0]}-{drop.span[1]}")
-                out[out.index(o)] = keep
+                n = mentions.pop(id(o), 0) + 1
+                mentions[id(keep)] = n
+                if n <= 3:
+                    keep.notes.append(f"the same figure is also mentioned at characters {drop.span[0]}-{drop.span[1]}")
+                elif n == 4:
+                    keep.notes.append("the same figure is mentioned more times further on")
+                out[hit] = keep
                 continue
+            slots.append(len(out))
         out.append(d)
     return out
 
@@ -740,7 +886,7 @@ def _row(i: int, d: Draft, text: str, source_id: str, pub: dt.date | None) -> di
         start, end = d.rate_span or (d.sentence.start, d.sentence.start)
     value = ""
     if d.value is not None:
-        value = d.value.canonical + (f" per {d.value.per}" if d.value.per else "")
+        value = d.value.canonical + (f" per {d.value.per}" if d.value.per and not d.value.per_written else "")
     notes = list(dict.fromkeys(d.notes))
     if d.importable:
         notes.append("nk_link to choose")
@@ -767,65 +913,3 @@ def _row(i: int, d: Draft, text: str, source_id: str, pub: dt.date | None) -> di
         "sentence": re.sub(r"\s+", " ", text[d.sentence.start:d.sentence.end]).strip() if d.sentence else "",
         "confidence": round(max(0.05, min(0.99, d.confidence)), 2),
     }
-
-
-# ---------------------------------------------------------------------------
-# Command line
-# ---------------------------------------------------------------------------
-def add_arguments(parser) -> None:
-    parser.add_argument("article", nargs="?", type=Path, help="text file of the article (default: standard input)")
-    parser.add_argument("--published", metavar="YYYY-MM-DD", help="publication date, to resolve 'last year', 'last Wednesday'")
-    parser.add_argument("--outlet-country", metavar="CC", help="ISO country of the outlet (a bare $ in an AU paper is AUD)")
-    parser.add_argument("--source-id", default="", metavar="ID", help="source_id to put in every row")
-    parser.add_argument("--posts", action="store_true",
-                        help="the text is a blog archive page: split it on the post date lines and date each post")
-    parser.add_argument("--reference", type=Path, default=Path("data/reference"), metavar="DIR",
-                        help="folder with the reference tables (default: data/reference)")
-    parser.add_argument("--evaluate", action="store_true",
-                        help="run on the seed documents and print recall and precision against data/raw/reports.csv")
-    parser.add_argument("--seeds", type=Path, default=Path("../shared/seeds"), metavar="DIR",
-                        help="seed documents for --evaluate (default: ../shared/seeds)")
-    parser.add_argument("--raw", type=Path, default=Path("data/raw"), metavar="DIR",
-                        help="curated reports.csv and sources.csv for --evaluate (default: data/raw)")
-
-
-def run(args) -> int:
-    if args.evaluate:
-        from etl.extract_eval import evaluate, format_report
-        results = evaluate(args.seeds, args.raw, args.reference)
-        if not results:
-            print(f"error: no seed documents (000_*.txt ... 004_*.txt) in {args.seeds}", file=sys.stderr)
-            return 1
-        print(format_report(results))
-        return 0
-    try:
-        published = dt.date.fromisoformat(args.published) if args.published else None
-    except ValueError:
-        print(f"error: --published {args.published!r} is not a date (use YYYY-MM-DD)", file=sys.stderr)
-        return 2
-    if args.outlet_country and not re.fullmatch(r"[A-Za-z]{2}", args.outlet_country):
-        print(f"error: --outlet-country {args.outlet_country!r} is not a two-letter country code", file=sys.stderr)
-        return 2
-    try:
-        text = args.article.read_text(encoding="utf-8") if args.article else sys.stdin.read()
-    except FileNotFoundError:
-        print(f"error: {args.article}: file not found", file=sys.stderr)
-        return 2
-    except UnicodeDecodeError as err:
-        print(f"error: {args.article}: not UTF-8 text (byte {err.start}); save the article as UTF-8", file=sys.stderr)
-        return 1
-    if published is None and not args.posts:
-        published, line = guess_published(text)
-        if published:
-            print(f"note: publication date {published.isoformat()} taken from the line {line!r}; "
-                  "pass --published to override", file=sys.stderr)
-        else:
-            print("note: no publication date given: relative dates ('last year') are left empty", file=sys.stderr)
-    ref = load_reference(args.reference)
-    frame = extract(text, ref, published=published, outlet_country=args.outlet_country, source_id=args.source_id,
-                    posts=args.posts)
-    sys.stdout.write(csv_bytes(frame).decode("utf-8"))  # formula-safe, like every CSV the product writes
-    importable = int((frame["import"] == "yes").sum())
-    print(f"{len(frame)} figure(s) found, {importable} to import after review; nothing in data/ was changed",
-          file=sys.stderr)
-    return 0

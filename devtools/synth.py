@@ -1,4 +1,4 @@
-"""`python -m etl synth`: a large, valid, clearly synthetic input for load tests.
+"""`python -m devtools.synth`: a large, valid, clearly synthetic input for load tests.
 
 Writes PATH/reports.csv, PATH/sources.csv and PATH/incidents.csv. Every row
 is valid against the reference tables (so `python -m etl build --raw PATH`
@@ -32,14 +32,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import polars as pl
 
 from etl.amounts import PREFIX_MARKERS, QUALIFIERS, SCALES
-from etl.csvio import write_atomic
 from etl.incidents import INCIDENT_COLUMNS
 from etl.normalise import REPORT_COLUMNS, SOURCE_COLUMNS
 
@@ -54,7 +56,7 @@ REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO / "data" / "reference"
 FIRST_DAY = dt.date(1976, 1, 1)
 LAST_DAY = dt.date(2025, 12, 31)
-SYNTHETIC_NOTE = "SYNTHETIC row made by `python -m etl synth`; not a real report."
+SYNTHETIC_NOTE = "SYNTHETIC row made by `python -m devtools.synth`; not a real report."
 
 # Markers the grammar reads in front of a number but currency_markers.csv does
 # not list (so the build does not cross-check them): what they mean.
@@ -251,7 +253,7 @@ def generate(rows: int, seed: int = 0, reference: Path = REFERENCE) -> dict[str,
         "published": np.where(undated, "", np.array([d.isoformat() for d in pub_dates], dtype=object)),
         "url": np.where(rng.random(n_src) < 0.6, np.array([f"https://example.org/synthetic/{seed}/{i}" for i in range(n_src)], dtype=object), ""),
         "via": np.where(rng.random(n_src) < 0.2, "SYNTHETIC wire", ""),
-        "notes": "SYNTHETIC source made by `python -m etl synth`; not a real document.",
+        "notes": "SYNTHETIC source made by `python -m devtools.synth`; not a real document.",
     })[SOURCE_COLUMNS[:1] + ["source_type"] + SOURCE_COLUMNS[1:] + ["notes"]]
 
     # Reports: source, dates (never after the source's publication date).
@@ -460,9 +462,17 @@ def write(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
     existing = out / "sources.csv"
     if existing.exists() and "SYNTHETIC" not in existing.read_text("utf-8", errors="replace")[:4000]:
         raise SynthError(f"{existing} exists and is not synthetic; refusing to overwrite it")
-    files = {out / name: frame.to_csv(index=False, lineterminator="\n").encode("utf-8") for name, frame in tables.items()}
-    write_atomic(files)
-    return list(files)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, frame in tables.items():
+        fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out)
+        os.close(fd)
+        text = pl.from_pandas(frame.astype(str) if len(frame) else frame.astype(object)).with_columns(
+            pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in frame.columns)
+        text.write_csv(temp, line_terminator="\n")
+        os.replace(temp, out / name)
+        paths.append(out / name)
+    return paths
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -487,3 +497,13 @@ def run(args) -> int:
         return 2
     print(f"wrote {len(tables['reports.csv']):,} SYNTHETIC reports: " + ", ".join(str(p) for p in paths))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.synth", description=DESCRIPTION)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from etl.amounts import parse_amount
-from etl.extract import _rates, extract, guess_published
+from draft.extract import _rates, extract, guess_published
 from etl.reference import Reference, load_reference
 from etl.units import kg_factor
 

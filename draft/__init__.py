@@ -1,0 +1,1 @@
+"""The article drafter: draft reports.csv rows from the text of a news story (see draft.extract)."""

@@ -1,0 +1,5 @@
+import sys
+
+from draft.cli import main
+
+sys.exit(main())
