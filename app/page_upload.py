@@ -5,7 +5,9 @@ sources.csv). The page copies the uploads into a fresh temporary folder, runs
 the same build as `python -m etl build --keep-going` there, and shows every
 problem, the row accounting, the normalised rows and the two CSV downloads.
 Nothing is ever written under data/: the build only returns bytes, and the
-page never calls `etl.csvio.write_atomic`.
+page never publishes outputs (`etl.commit`). A file with very many problems
+is shown as a bounded summary: counts per file, column and severity, the first
+`SHOWN_PROBLEMS` problems, and the whole list as a formula-safe CSV download.
 
 `check_uploads` is a plain function (bytes in, `UploadCheck` out) so it can be
 tested without a browser; `render_check` draws an `UploadCheck`.
@@ -36,6 +38,7 @@ MAX_UPLOAD_MB = 5
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 
 PROBLEM_COLUMNS = ["file", "line", "column", "message", "severity"]
+SHOWN_PROBLEMS = 200  # problems listed on the page; the rest are counted, and all are in the download
 log = logging.getLogger(__name__)
 
 
@@ -63,9 +66,24 @@ class UploadCheck:
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
 
-    def problem_frame(self) -> pd.DataFrame:
-        rows = [(p.file, p.line, p.column, p.message, p.severity) for p in self.problems]
+    def problem_frame(self, limit: int | None = None) -> pd.DataFrame:
+        rows = [(p.file, p.line, p.column, p.message, p.severity) for p in self.problems[:limit]]
         return pd.DataFrame(rows, columns=PROBLEM_COLUMNS).astype({"line": "int64"})
+
+    def problem_counts(self) -> pd.DataFrame:
+        """How many problems each file and column has, by severity (most first)."""
+        counts: dict[tuple[str, str, str], int] = {}
+        for p in self.problems:
+            key = (p.file, p.column, p.severity)
+            counts[key] = counts.get(key, 0) + 1
+        rows = sorted(((f, c, s, n) for (f, c, s), n in counts.items()), key=lambda r: (-r[3], r[0], r[1], r[2]))
+        return pd.DataFrame(rows, columns=["file", "column", "severity", "problems"])
+
+    def problems_csv(self) -> bytes:
+        """Every problem as CSV (formula-safe, RFC 4180), for the download."""
+        from etl.csvio import csv_bytes
+
+        return csv_bytes(self.problem_frame())
 
 
 def size_refusal(name: str, size: int) -> str | None:
@@ -222,6 +240,19 @@ def _escape(text: str) -> str:
 
 
 def _problems(check: UploadCheck) -> None:
-    st.dataframe(check.problem_frame(), hide_index=True)
-    with st.expander("The same problems as plain text (FILE:LINE: COLUMN: message)"):
-        st.code("\n".join(str(p) for p in check.problems), language=None)
+    """The problems: all of them when they are few; otherwise counts, the first SHOWN_PROBLEMS and a download."""
+    total = len(check.problems)
+    if total > SHOWN_PROBLEMS:
+        st.markdown(f"{total:,} problems: the counts per column, then the first {SHOWN_PROBLEMS} by line. "
+                    "The download has every one.")
+        st.dataframe(check.problem_counts(), hide_index=True)
+    shown = check.problems[:SHOWN_PROBLEMS]
+    st.dataframe(check.problem_frame(SHOWN_PROBLEMS), hide_index=True)
+    label = "The same problems as plain text (FILE:LINE: COLUMN: message)" if total <= SHOWN_PROBLEMS else \
+        f"The first {SHOWN_PROBLEMS} problems as plain text (FILE:LINE: COLUMN: message)"
+    with st.expander(label):
+        st.code("\n".join(str(p) for p in shown), language=None)
+    if total > SHOWN_PROBLEMS:
+        stem = Path(check.reports_name).stem or "reports"
+        st.download_button(f"Download all {total:,} problems (CSV)", data=check.problems_csv(),
+                           file_name=f"{stem}.problems.csv", mime="text/csv", on_click="ignore", key="download_problems")

@@ -7,10 +7,12 @@ import re
 import sys
 from pathlib import Path
 
-from draft.evaluate import evaluate, format_report
+from draft.evaluate import evaluate, evaluate_texts, format_report
 from draft.extract import extract, guess_published
 from etl.csvio import csv_bytes
 from etl.reference import load_reference
+
+EVAL_TEXTS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "eval"
 
 HELP = "draft reports.csv rows from the text of a news article, for a curator to confirm"
 DESCRIPTION = (
@@ -36,17 +38,23 @@ def add_arguments(parser) -> None:
                         help="run on the seed documents and print recall and precision against data/raw/reports.csv")
     parser.add_argument("--seeds", type=Path, default=Path("../shared/seeds"), metavar="DIR",
                         help="seed documents for --evaluate (default: ../shared/seeds)")
+    parser.add_argument("--texts", type=Path, default=EVAL_TEXTS, metavar="DIR",
+                        help="our own evaluation texts with their expected figures (default: tests/fixtures/eval)")
     parser.add_argument("--raw", type=Path, default=Path("data/raw"), metavar="DIR",
                         help="curated reports.csv and sources.csv for --evaluate (default: data/raw)")
 
 
 def run(args) -> int:
     if args.evaluate:
-        results = evaluate(args.seeds, args.raw, args.reference)
-        if not results:
-            print(f"error: no seed documents (000_*.txt ... 004_*.txt) in {args.seeds}", file=sys.stderr)
-            return 1
-        print(format_report(results))
+        results = evaluate(args.seeds, args.raw, args.reference) if args.seeds.is_dir() else []
+        if results:
+            print(format_report(results, f"seed documents ({args.seeds})"))
+        else:
+            print(f"note: no seed documents (000_*.txt ... 004_*.txt) in {args.seeds}; scoring the evaluation texts only",
+                  file=sys.stderr)
+        own = evaluate_texts(args.texts, args.reference)
+        print()
+        print(format_report(own, f"evaluation texts ({args.texts}), by language"))
         return 0
     try:
         published = dt.date.fromisoformat(args.published) if args.published else None

@@ -36,7 +36,7 @@ _REPORTING = r"(?i:said|says|announced|reported|told|added|stated|confirmed|disc
 # Korean dates: "2019년 5월 17일", "지난달 17일", "지난해 8월", "17일", "지난해", "최근", "같은 해", "이듬해"
 _KM = r"(?:1[0-2]|0?[1-9])"
 _KD = r"(?:[12][0-9]|3[01]|0?[1-9])"
-_KO_REL_YEAR = r"지난해|작년|올해|금년|올|이듬해|그해|그 해|같은 해|전년"
+_KO_REL_YEAR = r"지난해|작년|올해|금년|이듬해|그해|그 해|같은 해|전년"
 _KO_REL_MONTH = r"지난달|지난 달|이달|이번 달|지난주|지난 주|이번 주|어제|오늘|최근"
 _KO_REPORTING = re.compile(r"밝혔|발표|전했|말했|보도|알려졌|설명했")
 KO_PATTERNS: list[tuple[str, re.Pattern]] = [
@@ -44,9 +44,14 @@ KO_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("ko_relyear", re.compile(rf"(?P<rel>{_KO_REL_YEAR})[ ]?(?P<m>{_KM})월(?:[ ]?(?P<d>{_KD})일)?")),
     ("ko_relmonth_day", re.compile(rf"(?P<rel>지난달|지난 달|이달|이번 달)[ ]?(?P<d>{_KD})일")),
     ("ko_month_day", re.compile(rf"(?<![0-9])(?P<m>{_KM})월(?:[ ]?(?P<d>{_KD})일)?(?![ ]?(?:간|동안))")),
-    ("ko_rel", re.compile(rf"(?P<rel>{_KO_REL_YEAR}|{_KO_REL_MONTH})(?![가-힣]*[ ]?[0-9])")),
+    ("ko_rel", re.compile(rf"(?P<rel>{_KO_REL_YEAR}|{_KO_REL_MONTH})")),
     ("ko_day", re.compile(rf"(?<![0-9.,월])(?P<d>{_KD})일(?![ ]?(?:간|동안|만에|째|분))")),
 ]
+
+# Words after which a four-digit number is a year: "in 2009", "since 1998", "between 2001 and 2003", "of 2015"
+YEAR_CONTEXT = re.compile(
+    r"(?i:\b(?:in|since|by|from|during|until|till|before|after|of|between|and|to|through|around|circa|year|years"
+    r"|spring|summer|autumn|fall|winter|late|early|mid|end|beginning|middle|as\s+of|back\s+in)\s*$|\b(?:19|20)\d\d\s*(?:-|–|and|to)\s*$)")
 
 PATTERNS: list[tuple[str, re.Pattern]] = [
     ("iso", re.compile(rf"\b(?P<y>{_YEAR})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})\b")),
@@ -208,6 +213,8 @@ def _resolve(kind: str, m: re.Match, text: str, pub: dt.date | None) -> FoundDat
         ana = g["ana"].lower()
         which = "same" if ("same" in ana or ana == "that year") else "next"
         return FoundDate(*span, None, "year", anaphor=which)
+    if kind == "year" and not YEAR_CONTEXT.search(before):
+        return None  # a bare number ("1945 packets", "the 1945 building"): a year only in a date context
     if kind in ("year", "part_year"):
         y = int(g["y"])
         if pub is not None and y > pub.year:
@@ -225,7 +232,9 @@ def _resolve_ko(kind: str, m: re.Match, text: str, pub: dt.date | None) -> Found
     span = (m.start(), m.end(), m.group(0))
     need_pub = "needs the publication date"
     # "경찰은 17일 ... 밝혔다": a date right after the subject of a reporting verb is when it was told
-    reporting = bool(re.search(r"[은는][ ]?$", text[max(0, m.start() - 3):m.start()])) and bool(_KO_REPORTING.search(text))
+    reporting = (kind == "ko_day" and bool(re.search(r"[은는][ ]?$", text[max(0, m.start() - 3):m.start()]))
+                 and bool(_KO_REPORTING.search(text))
+                 or bool(re.match(r"[ ]?(?:밝혔|발표했|전했|말했)", text[m.end():m.end() + 5])))  # "... 10일 밝혔다"
     month = int(g["m"]) if g.get("m") else None
     day = int(g["d"]) if g.get("d") else None
     rel = (g.get("rel") or "").replace(" ", "")

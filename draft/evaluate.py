@@ -1,11 +1,17 @@
-"""Recall and precision of the extractor on the seed documents.
+"""Recall, precision and event-date accuracy of the drafter on the seed documents and on our own texts.
 
 The seed documents (../shared/seeds, read at run time) are the articles the
 curated rows of data/raw/reports.csv come from. For each document this runs
 the extractor, keeps the rows it marks import = yes, and matches them one to
 one with the curated rows of the same source that record a figure, on
 normalised numbers: kind, kilograms (or count), amount per kilogram and
-currency. Strings are never compared.
+currency. Strings are never compared. For every matched figure the event
+date is compared too: exactly, and by its year (the year is what puts a
+figure on the timeline).
+
+`evaluate_texts` does the same on the project's own evaluation texts
+(tests/fixtures/eval: stories written for the project in English and Korean,
+with the figures a curator would import in expected.csv).
 """
 from __future__ import annotations
 
@@ -45,6 +51,8 @@ class DocResult:
     matched: int
     rates_as_seizures: int
     dates_agree: int
+    years_agree: int = 0  # matched figures whose event year is right (both empty counts as right)
+    language: str = ""
     not_imported: int = 0  # figures listed with import = no (rates, fines, equipment ...)
     stated_checked: int = 0  # matched rows where the curated row has usd_stated or stated_rate
     stated_agree: int = 0  # ... and the draft gives the same number
@@ -121,7 +129,7 @@ def evaluate_document(path: Path, spec, reports: pd.DataFrame, sources: pd.DataF
     c_keys = [(i, figure_key(r, ref)) for i, r in curated.iterrows()]
     r_keys = [(i, figure_key(r, ref)) for i, r in reported.iterrows()]
     used: set = set()
-    matched = dates = stated_checked = stated_agree = 0
+    matched = dates = years = stated_checked = stated_agree = 0
     missed = []
     for ci, ck in c_keys:
         hit = next((ri for ri, rk in r_keys if ri not in used and same_figure(ck, rk)), None)
@@ -131,6 +139,7 @@ def evaluate_document(path: Path, spec, reports: pd.DataFrame, sources: pd.DataF
         used.add(hit)
         matched += 1
         dates += curated.at[ci, "event_date"] == reported.at[hit, "event_date"]
+        years += curated.at[ci, "event_date"][:4] == reported.at[hit, "event_date"][:4]
         for col in ("usd_stated", "stated_rate"):
             if curated.at[ci, col]:
                 stated_checked += 1
@@ -142,7 +151,53 @@ def evaluate_document(path: Path, spec, reports: pd.DataFrame, sources: pd.DataF
         if r["kind"] in ("seizure", "price", "cash")
         and any(s < int(r["char_end"]) and int(r["char_start"]) < e for s, e, _ in rate_spans))
     return DocResult(path.name, ids, len(curated), len(reported), matched, rates_as_seizures, dates,
-                     int((drafts["import"] == "no").sum()), stated_checked, stated_agree, missed, extra)
+                     years, "", int((drafts["import"] == "no").sum()), stated_checked, stated_agree, missed, extra)
+
+
+def evaluate_texts(folder: Path, reference: Path) -> list[DocResult]:
+    """Score the drafter on the evaluation texts of `folder` (docs.csv, expected.csv and the texts)."""
+    ref = load_reference(reference)
+    docs = pd.read_csv(folder / "docs.csv", dtype=str, keep_default_na=False)
+    expected = pd.read_csv(folder / "expected.csv", dtype=str, keep_default_na=False)
+    for col in ("usd_stated", "stated_rate"):
+        expected[col] = ""
+    expected["source_id"] = expected["file"]
+    expected["report_id"] = [f"{f}#{i}" for i, f in enumerate(expected["file"])]
+    results = []
+    for doc in docs.itertuples(index=False):
+        path = folder / doc.file
+        text = path.read_text(encoding="utf-8")
+        pub = dt.date.fromisoformat(doc.published) if doc.published else None
+        drafts = extract(text, ref, published=pub, outlet_country=doc.outlet_country or None, source_id=doc.file)
+        result = _score(path.name, [doc.file], text, drafts, expected, ref)
+        result.language = doc.language
+        results.append(result)
+    return results
+
+
+def _score(name: str, ids: list[str], text: str, drafts: pd.DataFrame, reports: pd.DataFrame, ref: Reference) -> DocResult:
+    curated = reports[reports["source_id"].isin(ids) & ((reports["quantity"] != "") | (reports["value"] != ""))]
+    reported = drafts[drafts["import"] == "yes"].fillna("")
+    c_keys = [(i, figure_key(r, ref)) for i, r in curated.iterrows()]
+    r_keys = [(i, figure_key(r, ref)) for i, r in reported.iterrows()]
+    used: set = set()
+    matched = dates = years = 0
+    missed = []
+    for ci, ck in c_keys:
+        hit = next((ri for ri, rk in r_keys if ri not in used and same_figure(ck, rk)), None)
+        if hit is None:
+            missed.append(f"{_describe(curated.loc[ci])} ({curated.at[ci, 'event_date'] or 'no date'})")
+            continue
+        used.add(hit)
+        matched += 1
+        want, got = curated.at[ci, "event_date"], reported.at[hit, "event_date"]
+        dates += want == got
+        years += want[:4] == got[:4]
+        if want[:4] != got[:4]:
+            missed.append(f"date: {_describe(curated.loc[ci])}: drafted {got or 'no date'}, expected {want or 'no date'}")
+    extra = [f"{_describe(reported.loc[ri])}" for ri, _ in r_keys if ri not in used]
+    return DocResult(name, ids, len(curated), len(reported), matched, 0, dates, years, "",
+                     int((drafts["import"] == "no").sum()), 0, 0, missed, extra)
 
 
 def _number(text: str) -> float | None:
@@ -173,27 +228,35 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.2f}"
 
 
-def format_report(results: list[DocResult]) -> str:
+def format_report(results: list[DocResult], title: str = "seed documents") -> str:
     if not results:
-        return "no seed documents found"
-    lines = [f"{'document':<28} {'curated':>7} {'drafted':>7} {'matched':>7} {'recall':>6} {'precision':>9} "
-             f"{'rates as seizures':>17} {'not imported':>12} {'dates agree':>11} {'usd/rate agree':>14}"]
+        return f"no {title} found"
+    lines = [title,
+             f"{'document':<28} {'curated':>7} {'drafted':>7} {'matched':>7} {'recall':>6} {'precision':>9} "
+             f"{'rates as seizures':>17} {'not imported':>12} {'dates agree':>11} {'years right':>11} {'usd/rate agree':>14}"]
     for r in results:
         lines.append(f"{r.name:<28} {r.curated:>7} {r.reported:>7} {r.matched:>7} {_pct(r.recall):>6} "
                      f"{_pct(r.precision):>9} {r.rates_as_seizures:>17} {r.not_imported:>12} {r.dates_agree:>5}/{r.matched:<5} "
-                     f"{r.stated_agree:>7}/{r.stated_checked:<6}")
+                     f"{r.years_agree:>5}/{r.matched:<5} {r.stated_agree:>7}/{r.stated_checked:<6}")
     c = sum(r.curated for r in results)
     d = sum(r.reported for r in results)
     m = sum(r.matched for r in results)
     lines.append(f"{'all':<28} {c:>7} {d:>7} {m:>7} {_pct(m / c if c else None):>6} {_pct(m / d if d else None):>9} "
                  f"{sum(r.rates_as_seizures for r in results):>17} {sum(r.not_imported for r in results):>12} "
-                 f"{sum(r.dates_agree for r in results):>5}/{m:<5} "
+                 f"{sum(r.dates_agree for r in results):>5}/{m:<5} {sum(r.years_agree for r in results):>5}/{m:<5} "
                  f"{sum(r.stated_agree for r in results):>7}/{sum(r.stated_checked for r in results):<6}")
+    for lang in sorted({r.language for r in results if r.language}):
+        part = [r for r in results if r.language == lang]
+        c, d, m = (sum(r.curated for r in part), sum(r.reported for r in part), sum(r.matched for r in part))
+        y = sum(r.years_agree for r in part)
+        lines.append(f"{'  ' + lang:<28} {c:>7} {d:>7} {m:>7} {_pct(m / c if c else None):>6} {_pct(m / d if d else None):>9}"
+                     f" {'':>17} {'':>12} {sum(r.dates_agree for r in part):>5}/{m:<5} {y:>5}/{m:<5}")
     for r in results:
         for x in r.missed:
             lines.append(f"missed   {r.name}: {x}")
         for x in r.extra:
             lines.append(f"extra    {r.name}: {x}")
     lines.append("recall = matched / curated rows with a figure; precision = matched / drafted rows marked import=yes; "
-                 "matched on kind, kilograms, amount per kg and currency")
+                 "matched on kind, kilograms, amount per kg and currency; dates agree = same event_date; "
+                 "years right = same event year, among matched figures")
     return "\n".join(lines)

@@ -85,12 +85,12 @@ ARRESTS = [
 # Exchange-rate statements: "US$1=W1,117", "1 dollar = 1,117 won", "1,117 won to the dollar".
 RATE_STATEMENTS = [
     re.compile(r"(?:US\$|U\.S\.\s?\$|\$|USD\s?)\s?1\s*(?:=|equals|to)\s*(?P<marker>[₩W¥Y₱P€]|RMB\s?|HK\$|NT\$|A\$)?\s?"
-               r"(?P<n>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<word>won|yen|yuan|pesos|baht|euros?|renminbi))?", re.I),
+               r"(?P<n>\d[\d,]*+(?:\.\d+)?)(?:\s*(?P<word>won|yen|yuan|pesos|baht|euros?|renminbi))?", re.I),
     re.compile(r"\b(?:one|1)\s+(?:US\s+|U\.S\.\s+)?dollars?\s*(?:=|equals|is\s+worth|to)\s*(?P<marker>[₩W¥Y₱P€])?\s?"
-               r"(?P<n>\d[\d,]*(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?", re.I),
-    re.compile(r"(?P<marker>[₩W¥Y₱P€])?(?P<n>\d[\d,]*(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?\s+"
+               r"(?P<n>\d[\d,]*+(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?", re.I),
+    re.compile(r"(?<![\d,.])(?P<marker>[₩W¥Y₱P€])?(?P<n>\d[\d,]*+(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?\s+"
                r"(?:to|per|against)\s+(?:the|one|a|each|1)\s+(?:US\s+|U\.S\.\s+)?dollar\b", re.I),
-    re.compile(r"\bexchange\s+rate\s+of\s+(?P<marker>[₩W¥Y₱P€])?(?P<n>\d[\d,]*(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?", re.I),
+    re.compile(r"\bexchange\s+rate\s+of\s+(?P<marker>[₩W¥Y₱P€])?(?P<n>\d[\d,]*+(?:\.\d+)?)\s*(?P<word>won|yen|yuan|pesos|baht|euros?)?", re.I),
 ]
 COUNTRY_WORDS = {
     "china": "CN", "chinese": "CN", "south korea": "KR", "south korean": "KR", "seoul": "KR", "japan": "JP",
@@ -160,6 +160,11 @@ class Sentence:
     paragraph: int
     _text: SText | None = field(default=None, repr=False)
 
+    def text_of_cached(self) -> SText:
+        """The text sliced by an earlier `text_of` call."""
+        assert self._text is not None
+        return self._text
+
     def text_of(self, text: str) -> SText:
         """This sentence's text, sliced once."""
         if self._text is None:
@@ -187,6 +192,8 @@ class Draft:
     arrests: str = ""
     per_note: str = ""
     rate_span: tuple[int, int] | None = None  # for a free-standing exchange-rate statement
+    comparison: tuple[int, int] | None = None  # the clause of an earlier case cited for comparison (absolute span)
+    total: bool = False  # a national or annual total: dated by the period it totals
 
     @property
     def span(self) -> tuple[int, int]:
@@ -287,9 +294,14 @@ def _segment(text: str, start: int, end: int, pub: dt.date | None, outlet: str |
     para_date: dict[int, tuple[str, str]] = {}
     announced: tuple[str, str] | None = None  # latest "said on Saturday": when the story was told
     by_sentence = _group_by_sentence(figures, sentences)
+    datelines = [(m.start(), m.end()) for m in DATELINE.finditer(text, start, end)]
+    story: tuple[str, str] | None = None  # the main event's date, carried to later sentences of the same story
+    story_open = True  # the main event's date is taken from the first dated seizure, before any separate case
     for i, sent in enumerate(sentences):
         s_text = sent.text_of(text)
         dates = find_dates(s_text, pub)
+        # a dateline's date is when the story was filed: publication context, never an event date
+        dates = [d for d in dates if not any(a <= sent.start + d.start < b for a, b in datelines)]
         resolved: list[tuple[FoundDate, str]] = []
         for d in dates:
             if d.anaphor:
@@ -304,14 +316,24 @@ def _segment(text: str, start: int, end: int, pub: dt.date | None, outlet: str |
             if d.reporting and d.value:
                 announced = (d.value, d.text)
         for dr in sentence_drafts:
-            _date(dr, resolved, para_date.get(sent.paragraph), pub, sent, announced)
+            _classify(dr, text, sent, by_sentence[i])
+        clauses = [dr.comparison for dr in sentence_drafts if dr.comparison is not None]
+        if _has(s_text, NEW_CASE):
+            story, story_open = None, False  # a separate case: the story's date is not carried past it
+        for dr in sentence_drafts:
+            _date(dr, resolved, para_date.get(sent.paragraph), pub, sent, announced, story, clauses)
+            if (story_open and story is None and dr.importable and dr.kind in ("seizure", "cash") and dr.event_date
+                    and dr.comparison is None and not dr.total and any(n.startswith("date from '") for n in dr.notes)):
+                story = (dr.event_date, next(n for n in dr.notes if n.startswith("date from '")).split("'")[1])
             _context(dr, text, sentences, i, lex, ref)
         sentence_drafts = _pair_with_previous(sentence_drafts, drafts, text, sentences, i)
         drafts += sentence_drafts
-        if resolved:
-            last = resolved[-1]
+        main = [r for r in resolved if not any(c0 <= r[0].start + sent.start < c1 for c0, c1 in clauses)]
+        if main:
+            last = main[-1]
             para_date[sent.paragraph] = (last[1], last[0].text)
-            anchor_year = last[1][:4]
+        if resolved:
+            anchor_year = resolved[-1][1][:4]
     return _merge_duplicates(drafts, text)
 
 
@@ -339,17 +361,20 @@ LONE_VALUE = "a value with no quantity"
 
 def _pair_with_previous(new: list[Draft], done: list[Draft], text: str, sentences: list[Sentence], i: int) -> list[Draft]:
     """"In 2015 police seized 50 kg of meth. It was worth $5m.": the value joins the mass of the sentence before."""
-    if i == 0 or not CONTINUES.match(text[sentences[i].start:sentences[i].end]):
+    if i == 0:
         return new
-    previous = sentences[i - 1]
+    continues = CONTINUES.match(sentences[i].text_of(text)) is not None
     out = []
     for d in new:
-        if d.importable and d.kind == "seizure" and d.quantity is None and d.value is not None and LONE_VALUE in d.notes:
+        if (d.importable and d.kind == "seizure" and d.quantity is None and d.value is not None and LONE_VALUE in d.notes
+                and (continues or d.value.tied)):
+            # the free masses of the sentences before (up to three back), skipping earlier cases cited for comparison
             masses = []
-            for m in reversed(done):  # the drafts of the previous sentence are the last ones
-                if m.sentence is not previous:
+            for m in reversed(done):
+                if m.sentence.start < sentences[max(0, i - 3)].start or (masses and m.sentence is not masses[0].sentence):
                     break
-                if m.kind == "seizure" and m.importable and m.quantity is not None and m.value is None:
+                if (m.kind == "seizure" and m.importable and m.quantity is not None and m.value is None
+                        and m.comparison is None):
                     masses.append(m)
             if len(masses) == 1:
                 m = masses[0]
@@ -362,7 +387,8 @@ def _pair_with_previous(new: list[Draft], done: list[Draft], text: str, sentence
     return out
 
 
-CONTINUES = re.compile(r"^\W*(?:The|These|Those|They|It|Its|Their|He|She|His|Her|This|Such)\b")
+CONTINUES = re.compile(r"^\W*(?:(?:The|These|Those|They|It|Its|Their|He|She|His|Her|This|Such)\b"
+                       r"|압수된|적발된|밀반입된|이들|이번에|해당|이\s?(?:마약|필로폰|물량|중))")
 NEW_CASE = re.compile(r"\bseparate(?:ly)?\b|\banother\s+case\b|\belsewhere\b|\bmeanwhile\b", re.I)
 
 
@@ -480,6 +506,12 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
                        s_text, re.I)
         if pm and lex.units.get(pm["unit"].lower(), ("", ""))[1] == "mass":
             per_phrase = (pm["unit"], pm["drug"], sent.start + pm.start(), sent.start + pm.end())
+        # Korean: "필로폰 1g이 15만원에 팔린다" (one gram of ... sells for ...)
+        for f in figs:
+            if (f.kind == "mass" and f.point == 1 and not f.per and re.match(r"(?:이|가|은|는|에|의|짜리)", text[f.end:f.end + 2])):
+                drug = _drug(s_text, lex, f.start - sent.start) or ""
+                per_phrase = (f.unit, drug, f.start, f.end)
+                break
     masses: list[Draft] = []
     for f in figs:
         if f.kind == "money":
@@ -591,12 +623,15 @@ def _sentence(text: str, sent: Sentence, figs: list[Figure], rates, lex: Lexicon
             d.rate_span = (sent.start + m.start(), sent.start + m.end())
             drafts.append(d)
     # Exchange-rate statements that are not attached to a value
+    stated = {d.stated_rate for d in drafts if d.stated_rate}  # sets: one look-up per rate statement
+    fig_rates = {f.stated_rate for f in figs if f.stated_rate}
     lo = bisect.bisect_left(rates, (sent.start,))
     hi = bisect.bisect_left(rates, (sent.end,))
     for s, e, rate in rates[lo:hi]:
-        if not any(d.stated_rate == rate for d in drafts):
-            if any(f.stated_rate == rate for f in figs):
+        if rate not in stated:
+            if rate in fig_rates:
                 continue
+            stated.add(rate)
             d = Draft(kind="", sentence=sent, importable=False, stated_rate=rate)
             d.notes.append(f"exchange-rate statement ({text[s:e]}), not a seizure or price")
             d.rate_span = (s, e)
@@ -809,9 +844,103 @@ def _arrests(s_text: str) -> str:
     return ""
 
 
+# An older case cited for comparison: its figure is dated only by its own words
+COMPARISON = re.compile(
+    r"\b(?:previous|prior|former|old|earlier|last)\s+(?:national\s+)?(?:record|high|largest|biggest|seizure|haul|case|bust)"
+    r"|\brecord\s+(?:of|set)\b|\bcompared\s+(?:with|to)\b|\b(?:up|down)\s+from\b|\blast\s+year['’]s\b"
+    r"|\bthe\s+year\s+before\b|\ba\s+year\s+earlier\b|\bthan\s+(?:the|in|last|a)\b|\bsurpass\w*|\beclips\w*"
+    r"|지난해\s?같은\s?기간|종전|이전\s?최대|역대|보다|대비", re.I)
+# A national or annual total: dated by the period it totals, never by the day it was announced
+PERIOD_TOTAL = re.compile(
+    r"\bnation(?:wide|al(?:ly)?)\b|\bannual(?:ly)?\b|\bso\s+far\s+this\s+year\b|\bthroughout\s+the\s+year\b"
+    r"|\bfor\s+the\s+(?:whole\s+|entire\s+)?year\b|\b(?:over|in|during)\s+the\s+(?:past|last|previous)\s+(?:year|twelve\s+months|12\s+months)\b"
+    r"|\bin\s+total\b|\bin\s+all\b|\bcountrywide\b|\bstatistics\b"
+    r"|연간|한\s?해\s?동안|전국|올해\s?들어|한\s?해\s?간|통계", re.I)
+# The dateline of an agency story ("SEOUL, March 3 (Agency) --"): publication context, not the event
+DATELINE = re.compile(
+    r"^[ \t]*[A-Z][A-Za-z .'’-]{1,40},(?:\s+[A-Z][A-Za-z.]+)?\s+(?:January|February|March|April|May|June|July|August|September"
+    r"|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?\s+\d{1,2}(?:,?\s+\d{4})?"
+    r"\s*(?:\([^)\n]{1,40}\))?\s*(?:--|—|–|-|:)", re.M)
+
+
+# Words that tie a later sentence to the operation told before ("another 12 kg", "at the second site", "the raid")
+SAME_OPERATION = re.compile(
+    r"\b(?:also|another|further|second|third|fourth|remaining|rest|same|there|then|both|each|during\s+the|in\s+the\s+(?:raid|operation|search|swoop))\b"
+    r"|\bthe\s+(?:raid|raids|operation|search|haul|suspects?|couriers?|smugglers?|gang|ring)\b|^\W*(?:They|Their|It|Its|The\s+(?:men|women|two|three|four|five|pair|group))\b"
+    r"|또한?|이와\s?함께|이들|이어|함께|같은\s?날|당시", re.I)
+
+
+def _classify(d: Draft, text: str, sent: Sentence, figs: list[Figure]) -> None:
+    """Mark a draft as a comparison case or a period total from the words around its figure."""
+    f = d.quantity or d.value
+    if f is None:
+        return
+    i = bisect.bisect_left(figs, f.start, key=lambda g: g.start)  # figs are in text order
+    before = figs[i - 1].end if i > 0 and figs[i - 1].end <= f.start else sent.start
+    lo = max(sent.start, f.start - 100, before)
+    s_text = sent.text_of(text)
+    cues = [c for c in _cue_spans(s_text, COMPARISON, lo - sent.start, f.start - sent.start)
+            if lo <= sent.start + c[0] and sent.start + c[1] <= f.start]
+    if cues:  # the cue nearest the figure
+        d.comparison = (sent.start + cues[-1][0], min(sent.end, f.end + 40))
+    else:
+        after = text[f.end:min(sent.end, f.end + 40)]
+        ma = re.match(r"[\s,]*(?:\(|-|—)?\s*(?:the\s+|a\s+)?(?:previous|former|old|earlier)\s+record", after, re.I)
+        if ma:
+            d.comparison = (f.start, f.end + ma.end())
+    a, b = max(sent.start, f.start - 80) - sent.start, min(sent.end, f.end + 80) - sent.start
+    d.total = any(a <= c0 and c1 <= b for c0, c1 in _cue_spans(s_text, PERIOD_TOTAL, a, b))
+
+
+@per_sentence
+def _all_cues(s_text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in pattern.finditer(s_text)]
+
+
+def _cue_spans(s_text: str, pattern: re.Pattern, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
+    """The matches of `pattern` in the sentence (found once per sentence) that start in [lo - 100, hi)."""
+    spans = _all_cues(s_text, pattern)
+    i = bisect.bisect_left(spans, (lo - 100, 0))
+    j = len(spans) if hi is None else bisect.bisect_left(spans, (hi, 0))
+    return spans[i:j]
+
+
 def _date(d: Draft, resolved: list[tuple[FoundDate, str]], para: tuple[str, str] | None, pub: dt.date | None,
-          sent: Sentence, announced: tuple[str, str] | None = None) -> None:
+          sent: Sentence, announced: tuple[str, str] | None = None, story: tuple[str, str] | None = None,
+          clauses: list[tuple[int, int]] = ()) -> None:
     at = d.span[0] - sent.start if (d.quantity or d.value) else 0
+    if d.comparison is not None:
+        c0, c1 = d.comparison[0] - sent.start, d.comparison[1] - sent.start
+        own = [r for r in resolved if c0 <= r[0].start < c1]
+        if own:
+            found, value = min(own, key=lambda r: (abs(r[0].start - at), r[0].start > at))
+            d.event_date = value
+            d.notes.append(f"an earlier case cited for comparison, dated by its own words '{found.text}'")
+        else:
+            d.notes.append("an earlier case cited for comparison: its own words give no date, so none is given "
+                           "(not the date of the story's main event)")
+            d.confidence -= 0.15
+        return
+    # a figure of the main event never takes the date of a comparison clause
+    resolved = [r for r in resolved if not any(c0 <= r[0].start + sent.start < c1 for c0, c1 in clauses)]
+    if d.total and d.importable and d.kind in ("seizure", "cash"):
+        period = [r for r in resolved if r[0].precision in ("year", "month") or r[0].anaphor]
+        if period:
+            found, value = min(period, key=lambda r: (abs(r[0].start - at), r[0].start > at))
+            if not re.fullmatch(r"(?i:last\s+month|this\s+month|지난\s?달|이달|이번\s?달)", found.text.strip()):
+                value = value[:4]  # "so far this year", "10월까지": the total covers the year, not one month
+            d.event_date = value
+            d.notes.append(f"a total, dated by the period it covers ('{found.text}')")
+        elif pub is not None:
+            year = pub.year - 1 if pub.month <= 3 else pub.year
+            d.event_date = f"{year:04d}"
+            d.notes.append(f"a total with no period in its words: taken as the year {year} "
+                           f"({'an annual total published early in the next year' if year < pub.year else 'the year so far'}); check")
+            d.confidence -= 0.2
+        else:
+            d.notes.append("a total with no period in its words and no publication date: no date")
+            d.confidence -= 0.15
+        return
     if resolved:
         found, value = min(resolved, key=lambda r: (abs(r[0].start - at), r[0].start > at))
         d.event_date = value
@@ -827,6 +956,11 @@ def _date(d: Draft, resolved: list[tuple[FoundDate, str]], para: tuple[str, str]
         d.event_date = para[0]
         d.notes.append(f"date from '{para[1]}' in an earlier sentence of the paragraph")
         d.confidence -= 0.1
+        return
+    if story and d.kind in ("seizure", "cash") and _has(sent.text_of_cached(), SAME_OPERATION):
+        d.event_date = story[0]
+        d.notes.append(f"date from '{story[1]}' earlier in the story (taken as the same operation; check)")
+        d.confidence -= 0.15
         return
     if announced and d.kind in ("seizure", "cash"):
         d.event_date = announced[0][:7]
@@ -879,6 +1013,21 @@ def _merge_duplicates(drafts: list[Draft], text: str) -> list[Draft]:
     return out
 
 
+SENTENCE_CELL = 1000  # a longer sentence is shown around the figure
+
+
+def _sentence_cell(d: Draft, text: str, start: int, end: int) -> str:
+    """The figure's sentence with blanks collapsed; a very long one cut to the part around the figure."""
+    sent = d.sentence
+    if sent.end - sent.start <= SENTENCE_CELL:
+        memo = sent.text_of(text).memo
+        if "cell" not in memo:
+            memo["cell"] = re.sub(r"\s+", " ", str(sent.text_of(text))).strip()
+        return memo["cell"]
+    lo, hi = max(sent.start, start - 300), min(sent.end, end + 300)
+    return ("… " if lo > sent.start else "") + re.sub(r"\s+", " ", text[lo:hi]).strip() + (" …" if hi < sent.end else "")
+
+
 def _row(i: int, d: Draft, text: str, source_id: str, pub: dt.date | None) -> dict:
     if d.quantity or d.value:
         start, end = d.span
@@ -910,6 +1059,6 @@ def _row(i: int, d: Draft, text: str, source_id: str, pub: dt.date | None) -> di
         "import": "yes" if d.importable else "no",
         "char_start": start,
         "char_end": end,
-        "sentence": re.sub(r"\s+", " ", text[d.sentence.start:d.sentence.end]).strip() if d.sentence else "",
+        "sentence": _sentence_cell(d, text, start, end) if d.sentence else "",
         "confidence": round(max(0.05, min(0.99, d.confidence)), 2),
     }

@@ -189,7 +189,7 @@ def _korean_patterns(units: dict, markers: dict) -> tuple[re.Pattern, re.Pattern
         rf"(?:[ ]?+(?P<suf>{suf_q}))?+"
         rf"(?:[ ]?+(?P<trail>{KO_TRAIL}))?+"
     )
-    people = re.compile(rf"(?<![0-9.,])(?P<n>[0-9]{{1,5}})[ ]?+명")
+    people = re.compile(r"(?<![0-9.,])(?P<n>[0-9]{1,5})[ ]?+명")
     return re.compile(pattern, re.I), people
 
 

@@ -29,7 +29,7 @@ import pandera.polars as pa
 import polars as pl
 
 from etl.columns import COLUMNS, NAMES
-from etl.commit import staged_outputs
+from etl.commit import publish_mode, staged_outputs
 from etl.csvio import CsvTable, read_csv, write_csv
 from etl.csvio import csv_bytes as _csv_bytes
 from etl.errors import InputProblems, Problem
@@ -104,7 +104,7 @@ def run(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejects
         raise InputProblems(errors + warnings)
 
     rejected = result.rejected
-    kept = result.frame.filter(~rejected)
+    kept = result.frame.filter(~rejected) if rejected.any() else result.frame  # no copy when nothing is rejected
     derived = incident_columns(kept.select(KEY_COLUMNS), incidents.frame if incidents is not None else None,
                                ref.source_types)
     frame = pl.concat([kept, derived], how="horizontal").select(NAMES)
@@ -205,7 +205,7 @@ def _write_rejects(rejects: pl.DataFrame, path: Path) -> None:
     os.close(fd)
     try:
         write_csv(rejects, Path(temp))
-        os.chmod(temp, 0o644)
+        os.chmod(temp, publish_mode(path))  # the mode of the file it replaces, else 0666 minus the umask
         os.replace(temp, path)
     finally:
         if os.path.exists(temp):

@@ -89,7 +89,9 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
     """
     today = today or dt.date.today()
     reports, sources = _polars(reports), _polars(sources)
-    r = reports.select(pl.col(c).cast(pl.String).fill_null("") for c in REPORT_COLUMNS)
+    r = reports.select(  # the text columns as they are (no copy) unless a cell is missing
+        pl.col(c).cast(pl.String).fill_null("") if reports[c].null_count() or reports[c].dtype != pl.String else pl.col(c)
+        for c in REPORT_COLUMNS)
     n = r.height
     c = _Collector(n, display, lines)
     raw = {col: r[col] for col in REPORT_COLUMNS}
@@ -353,7 +355,7 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
         "source_url": source["url"],
         "notes": raw["notes"],
     })
-    out = out.select(_typed(name) for name in NAMES if name not in INCIDENT_DERIVED)
+    out = out.select(_typed(out[name]) for name in NAMES if name not in INCIDENT_DERIVED)
 
     # A number that overflowed (or a rate of zero) is a row problem, never an output cell
     numeric = [col.name for col in COLUMNS if col.type == "number" and col.name not in INCIDENT_DERIVED]
@@ -376,10 +378,11 @@ def _polars(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame:
     return frame
 
 
-def _typed(name: str) -> pl.Expr:
-    dtype = POLARS_TYPES[name]
-    expr = pl.col(name).cast(dtype)
-    return (expr.fill_null("") if dtype == pl.String else expr).alias(name)
+def _typed(column: pl.Series) -> pl.Expr:
+    """The column as etl.columns declares it; missing text becomes "" (a column without any is not copied)."""
+    dtype = POLARS_TYPES[column.name]
+    expr = pl.col(column.name) if column.dtype == dtype else pl.col(column.name).cast(dtype)
+    return expr.fill_null("") if dtype == pl.String and column.null_count() else expr
 
 
 def _const(value, n: int, dtype) -> pl.Series:

@@ -51,9 +51,12 @@ def test_precision_nothing_else_is_marked_for_import(results):
 
 def test_evaluate_command_prints_the_table(capsys):
     assert main(["--evaluate", "--seeds", str(SEEDS)]) == 0
-    out = capsys.readouterr().out
-    assert out.splitlines()[0].split()[:6] == ["document", "curated", "drafted", "matched", "recall", "precision"]
-    assert any(line.startswith("all ") for line in out.splitlines())
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("seed documents")
+    assert lines[1].split()[:6] == ["document", "curated", "drafted", "matched", "recall", "precision"]
+    assert "years right" in lines[1] and "dates agree" in lines[1]
+    assert sum(line.startswith("all ") for line in lines) == 2  # the seeds, then our own evaluation texts
+    assert any(line.startswith("evaluation texts") for line in lines)
 
 
 def test_the_articles_own_usd_figures_and_rates_are_carried_over(results):

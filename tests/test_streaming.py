@@ -203,3 +203,18 @@ def test_when_every_row_is_rejected_the_output_is_the_header_alone(tmp_path):
     empty = pl.read_parquet(out / "seizures.parquet")
     assert empty.height == 0 and dict(empty.schema) == POLARS_TYPES
     assert sorted(p.name for p in out.iterdir()) == ["datapackage.json", "seizures.csv", "seizures.parquet", "seizures.rejects.csv"]
+
+
+def test_published_files_keep_a_normal_mode(tmp_path):
+    """Outputs and the rejects file are readable by others (0644 under umask 022), never 0600."""
+    import os
+    import stat
+
+    out = tmp_path / "out"
+    previous = os.umask(0o022)
+    try:
+        write(run(RAW, REFERENCE, out, keep_going=True))
+    finally:
+        os.umask(previous)
+    for name in (*OUTPUTS, "seizures.rejects.csv"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o644, name
