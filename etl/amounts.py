@@ -81,8 +81,10 @@ KO_SUFFIX_QUALIFIERS = {
     "이하": "upper",
     "미만": "upper",
     "수준": "approx",  # "at the level of": "15달러 수준"
-    "대": "approx",  # "in the range of": "1천억원대" (the hundred-billion-won range)
 }
+# 대 right after the currency word, ending the text: "1천억원대" (in the hundred-billion-won range), about.
+# Kept apart from the list above, which the article drafter also scans running text with ("대북" is not it).
+KO_RANGE_SUFFIXES = {"대": "approx"}
 YEO = "여"  # the "-odd" suffix of a Korean number: a lower bound, approximate
 # Words that say "value" or "worth" around a figure without changing it: "시가 150억엔 상당",
 # "중국 돈 130위안" (Chinese money), "1억원 어치". They are skipped.
@@ -145,7 +147,7 @@ class Grammar:
     def build(cls, prefix_markers) -> "Grammar":
         q = _alternation(QUALIFIERS)
         kq = _alternation(KO_PREFIX_QUALIFIERS)
-        ks = _alternation(KO_SUFFIX_QUALIFIERS)
+        ks = _alternation({**KO_SUFFIX_QUALIFIERS, **KO_RANGE_SUFFIXES})
         lead = _alternation(KO_LEAD_WORDS)
         trail = _alternation(KO_TRAIL_WORDS)
         s = _alternation(SCALES)
@@ -335,7 +337,7 @@ def _parse_unique(texts: pd.Series, grammar: Grammar, max_chars: int = MAX_CHARS
     qual = m["qual"].str.lower().fillna(m["kqual"])
     suffix = m["ksuf2"].fillna(m["ksuf"])
     yeo = m["n1"].str.contains(YEO, regex=False).fillna(False).to_numpy(dtype=bool)
-    table = {**QUALIFIERS, **KO_PREFIX_QUALIFIERS, **KO_SUFFIX_QUALIFIERS}
+    table = {**QUALIFIERS, **KO_PREFIX_QUALIFIERS, **KO_SUFFIX_QUALIFIERS, **KO_RANGE_SUFFIXES}
     bound_codes, bound_uniques = pd.factorize(qual, sort=False)
     bound = np.array([table[u] for u in bound_uniques] + ["exact"], dtype=object)[bound_codes]
     suf_codes, suf_uniques = pd.factorize(suffix, sort=False)

@@ -107,7 +107,8 @@ def _raw_copy(tmp_path, edit) -> Path:
 def _problems(raw, out, **kwargs) -> list[str]:
     with pytest.raises(InputProblems) as err:
         run(raw, REFERENCE, out, **kwargs)
-    return [str(p) for p in err.value.problems]
+    # the errors; not the real data's one warning (r0081, where the source's own dollar figure implies another rate)
+    return [str(p) for p in err.value.problems if p.severity == "error"]
 
 
 def test_a_duplicate_names_the_line_of_the_first_use(tmp_path):
