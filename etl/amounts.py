@@ -65,6 +65,7 @@ KO_PREFIX_QUALIFIERS = {
     "최소": "lower",
     "최대": "upper",
     "총": "exact",
+    "約": "approx",  # Japanese: about ("約200キロ")
 }
 # Korean qualifiers written after the figure ("70㎏ 가량", "1억원 이상", "3만원 미만").
 # "여" right after a number ("20여㎏", "20여만원": twenty-odd) is read as "more than 20", approximate.
@@ -79,12 +80,25 @@ KO_SUFFIX_QUALIFIERS = {
     "넘는": "lower",
     "이하": "upper",
     "미만": "upper",
+    "수준": "approx",  # "at the level of": "15달러 수준"
 }
+# 대 right after the currency word, ending the text: "1천억원대" (in the hundred-billion-won range), about.
+# Kept apart from the list above, which the article drafter also scans running text with ("대북" is not it).
+KO_RANGE_SUFFIXES = {"대": "approx"}
 YEO = "여"  # the "-odd" suffix of a Korean number: a lower bound, approximate
 # Words that say "value" or "worth" around a figure without changing it: "시가 150억엔 상당",
 # "중국 돈 130위안" (Chinese money), "1억원 어치". They are skipped.
-KO_LEAD_WORDS = ["시가", "시가로", "중국 돈", "중국돈", "북한 돈", "북한돈", "한국 돈", "한국돈", "미화", "무려"]
-KO_TRAIL_WORDS = ["상당", "상당의", "어치", "규모"]
+# 싯가 is an older spelling of 시가; 인민폐 (renminbi) and 미화 (US currency) name the money, as 중국 돈 does,
+# and the currency word after the number says it again. Japanese: 現金 (cash) before, 相当 (worth) after.
+KO_LEAD_WORDS = ["시가", "시가로", "싯가", "중국 돈", "중국돈", "인민폐", "북한 돈", "북한돈", "한국 돈", "한국돈", "미화", "무려",
+                 "現金"]
+KO_TRAIL_WORDS = ["상당", "상당의", "어치", "규모", "相当"]
+# Korean particles between a per-unit and the price: "1그램은 20달러", "1g에 5000원", "1g이면 100위안"
+# (a gram is / a gram also / for a gram / if a gram). The per-unit needs its number here.
+KO_PER_PARTICLES = ["은", "는", "도", "에", "에는", "이면", "면"]
+# English: "for a 350-gram pack", "for a 0.1-gram package": a price per that many units. The container
+# word after the unit is dropped, only when the unit has a number.
+PER_CONTAINERS = ["pack", "package", "packet"]
 
 SCALES = {
     "thousand": 1e3,
@@ -107,7 +121,8 @@ _KO_SCALE_CHARS = "".join(KO_SMALL_SCALES) + "".join(KO_LARGE_SCALES)
 # ASCII digits only: Python's \d also matches other scripts' digits, which to_numeric cannot read
 NUMBER = r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+"
 RANGE_SEPARATORS = r"-|–|—|to|and|~|∼|〜|～"
-PER = r"per|a|an"  # words, followed by a blank ("a gram"); "/" needs none ("US$2,000/kg")
+PER = r"per|an|a|for(?>[^\S\n]++an?+(?=[^\S\n]))?+"  # words, followed by a blank ("a gram", "for 0.8 gram",
+# "for a 0.1-gram package"); "/" needs none ("US$2,000/kg")
 
 
 def _alternation(words) -> str:
@@ -132,7 +147,7 @@ class Grammar:
     def build(cls, prefix_markers) -> "Grammar":
         q = _alternation(QUALIFIERS)
         kq = _alternation(KO_PREFIX_QUALIFIERS)
-        ks = _alternation(KO_SUFFIX_QUALIFIERS)
+        ks = _alternation({**KO_SUFFIX_QUALIFIERS, **KO_RANGE_SUFFIXES})
         lead = _alternation(KO_LEAD_WORDS)
         trail = _alternation(KO_TRAIL_WORDS)
         s = _alternation(SCALES)
@@ -141,23 +156,30 @@ class Grammar:
         sc = f"[{_KO_SCALE_CHARS}]"
         # 70 | 20여 | 4백20만 | 2억 7천만 | 150억 | 20여만 : a number, then Korean scale characters,
         # each possibly followed by another number that is itself followed by a scale character
-        knum = _atomic(rf"{num}(?:{YEO}(?={sc}))?+(?:[ ]?+{sc}++(?:[ ]?+{num}(?=[ ]?+{sc}))?+)*+{YEO}?+")
+        # a last number after a scale character: "8백35" (835), "1만 8000" (18,000); korean_number checks it is
+        # smaller than that scale
+        knum = _atomic(rf"{num}(?:{YEO}(?={sc}))?+(?:[ ]?+{sc}++(?:[ ]?+{num}(?=[ ]?+{sc}))?+)*+"
+                       rf"(?:(?<={sc})[ ]?+{num})?+{YEO}?+")
+        kpart = _alternation(KO_PER_PARTICLES)
         ws = r"[^\S\n]"  # blanks inside the unit words: a line break there is not an amount
-        per_start = rf"(?:\b(?:{PER}){ws}++|/{ws}*+)(?:{num}{ws}*+)?+[^\s0-9]"
+        pn_end = rf"(?>-|{ws}*+)"  # "0.8 gram", "350-gram"
+        per_start = rf"(?:\b(?:{PER}){ws}++|/{ws}*+)(?:{num}{pn_end})?+[^\s0-9]"
         suffix_end = rf"(?:{ks}|{trail})(?:{ws}*+(?:{ks}|{trail}))?+\s*+$"
         # unit words: any run of characters up to a per-unit clause, a trailing Korean qualifier, or the end
         unit_tok = rf"(?!{per_start}|{suffix_end})[^\s]|{ws}++(?=\S)(?!{per_start}|{suffix_end})"
         pattern = (
             rf"(?i)^\s*+"
             # Korean price unit in front: "1그램당", "kg당"
-            rf"(?:(?P<kpn>{num})?+\s*+(?P<kper>(?:(?!당[\s0-9])[^\s0-9])++)당\s*+)?+"
+            rf"(?:(?P<kpn>{num})?+\s*+(?P<kper>(?:(?!당[\s0-9])[^\s0-9])++)당\s*+"
+            # or with a particle: "1그램은", "1g에", "1g이면"
+            rf"|(?P<kpn2>{num})\s*+(?P<kper2>(?:(?!(?:{kpart})\s)[^\s0-9])++)(?:{kpart})\s++)?+"
             rf"(?:(?:{lead})\s*+)?+"
             rf"(?:(?P<qual>{q})\s++|(?P<kqual>{kq})\s*+)?+"
             rf"(?:(?:{lead})\s*+)?+"
             rf"(?P<cur1>{c})?+\s*+(?P<n1>{knum})\s*+(?:(?P<s1>{s})\b)?+"
             rf"(?:\s*+(?P<sep>{RANGE_SEPARATORS})\s*+(?P<cur2>{c})?+\s*+(?P<n2>{knum})\s*+(?:(?P<s2>{s})\b)?+)?+"
             rf"\s*+(?P<unit>(?:{unit_tok})*+)"
-            rf"\s*+(?:(?:\b(?:{PER}){ws}++|/{ws}*+)(?:(?P<pn>{num}){ws}*+)?+(?P<per>[^\s0-9](?:{ws}*+\S)*+))?+"
+            rf"\s*+(?:(?:\b(?:{PER}){ws}++|/{ws}*+)(?:(?P<pn>{num}){pn_end})?+(?P<per>[^\s0-9](?:{ws}*+\S)*+))?+"
             rf"\s*+(?:(?P<ksuf>{ks})|(?:{trail}))?+(?:{ws}*+(?:(?P<ksuf2>{ks})|(?:{trail})))?+"
             rf"\s*+$"
         )
@@ -185,24 +207,27 @@ def korean_number(text: str) -> float | None:
     current: float | None = None
     last_large = float("inf")
     last_small = float("inf")
+    limit = float("inf")  # a number after a scale character is below it: "8백35", not "8백350"
     for token in re.findall(rf"[0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+|[{_KO_SCALE_CHARS}]", text.replace(YEO, "")):
         if token in KO_SMALL_SCALES:
             mult = KO_SMALL_SCALES[token]
             if mult >= last_small:
                 return None
             section += (1.0 if current is None else current) * mult
-            current, last_small = None, mult
+            current, last_small, limit = None, mult, mult
         elif token in KO_LARGE_SCALES:
             mult = KO_LARGE_SCALES[token]
             if mult >= last_large:
                 return None
             group = section + (current or 0.0)
             total += (group if group else 1.0) * mult
-            section, current, last_large, last_small = 0.0, None, mult, float("inf")
+            section, current, last_large, last_small, limit = 0.0, None, mult, float("inf"), 1e4
         else:
             if current is not None:
                 return None  # two numbers with no scale between them
             current = float(token.replace(",", ""))
+            if current >= limit:
+                return None
     return total + section + (current or 0.0)
 
 
@@ -213,6 +238,8 @@ def parse_amounts(texts, grammar: Grammar = DEFAULT_GRAMMAR, max_chars: int = MA
     not parse get `error` set (the reason) and missing numbers; texts longer
     than `max_chars` get "longer than N characters" without being parsed.
     `low`, `high` and `point` are per ONE unit of `per` ("130 yuan per 0.8 gram" gives 162.5 per gram).
+    `per_count` is the number of units the source's price is for (0.8 there; 1 when not written), so a
+    figure stated for the same quantity (the source's own dollar figure) can be put per one unit too.
     """
     if not isinstance(texts, pd.Series):
         texts = pd.Series(list(texts.to_list() if hasattr(texts, "to_list") else texts), dtype="object")
@@ -301,7 +328,7 @@ def _parse_unique(texts: pd.Series, grammar: Grammar, max_chars: int = MAX_CHARS
     f2 = _lookup(m["s2"], SCALES, 1.0)
     f1 = np.where(m["s1"].isna().to_numpy() & is_range, f2, _lookup(m["s1"], SCALES, 1.0))
     f1 = f1 * np.where(is_range, _range_factor(m["n1"].fillna(""), m["n2"].fillna("")), 1.0)
-    per_n = _number(m["pn"].fillna(m["kpn"]))
+    per_n = _number(m["pn"].fillna(m["kpn"]).fillna(m["kpn2"]))
     per_n = np.where(np.isnan(per_n), 1.0, per_n)
     per_div = np.where(per_n > 0, per_n, np.nan)
     a = n1 * f1 / per_div
@@ -310,7 +337,7 @@ def _parse_unique(texts: pd.Series, grammar: Grammar, max_chars: int = MAX_CHARS
     qual = m["qual"].str.lower().fillna(m["kqual"])
     suffix = m["ksuf2"].fillna(m["ksuf"])
     yeo = m["n1"].str.contains(YEO, regex=False).fillna(False).to_numpy(dtype=bool)
-    table = {**QUALIFIERS, **KO_PREFIX_QUALIFIERS, **KO_SUFFIX_QUALIFIERS}
+    table = {**QUALIFIERS, **KO_PREFIX_QUALIFIERS, **KO_SUFFIX_QUALIFIERS, **KO_RANGE_SUFFIXES}
     bound_codes, bound_uniques = pd.factorize(qual, sort=False)
     bound = np.array([table[u] for u in bound_uniques] + ["exact"], dtype=object)[bound_codes]
     suf_codes, suf_uniques = pd.factorize(suffix, sort=False)
@@ -339,7 +366,7 @@ def _parse_unique(texts: pd.Series, grammar: Grammar, max_chars: int = MAX_CHARS
     error[matched & conflict] = "two qualifiers that disagree (at least / at most)"
     per_zero = matched & ~(per_n > 0)
     error[per_zero] = "a price per zero units"
-    two_pers = (m["kper"].notna() & m["per"].notna()).to_numpy()
+    two_pers = ((m["kper"].notna() | m["kper2"].notna()) & m["per"].notna()).to_numpy()
     error[matched & two_pers] = "two units the price is quoted per"
 
     marker = m["cur1"].fillna(m["cur2"])
@@ -349,7 +376,10 @@ def _parse_unique(texts: pd.Series, grammar: Grammar, max_chars: int = MAX_CHARS
 
     ok = matched & (error == None)  # noqa: E711 - element-wise comparison on an object array
     nan = np.nan
-    per = m["per"].fillna(m["kper"])
+    # "gram pack" after a number ("for a 350-gram pack") is per gram; the container word is dropped
+    containers = _alternation(PER_CONTAINERS)
+    per = m["per"].where(m["pn"].isna(), m["per"].str.replace(rf"(?i)[^\S\n]++(?:{containers})$", "", regex=True))
+    per = per.fillna(m["kper"]).fillna(m["kper2"])
     out = pd.DataFrame(
         {
             "low": np.where(ok, low, nan),
@@ -361,6 +391,7 @@ def _parse_unique(texts: pd.Series, grammar: Grammar, max_chars: int = MAX_CHARS
             "marker": marker.where(ok),
             "unit": m["unit"].str.strip().str.replace(r"\s+", " ", regex=True).where(ok),
             "per": per.str.strip().str.lower().where(ok),
+            "per_count": np.where(ok & per.notna().to_numpy(), per_n, nan),  # "for 0.8 gram": 0.8
             "error": pd.Series(error, dtype="string"),
         }
     )

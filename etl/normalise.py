@@ -273,7 +273,10 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
     s_ok = has_s & s["error"].is_null()
     not_usd = s_ok & ~_member(_const(BASE_CURRENCY, n, pl.String), s_cur)
     c.flag(not_usd, "usd_stated", lambda i: f"{raw['usd_stated'][i]!r} is not in US dollars")
-    stated_usd = _where(s["point"] / per_factor, s_ok & ~not_usd)
+    # the source's dollar figure is for the quantity its price is for ("US$1.63" for a 0.1 g package)
+    # (a dollar figure written with its own per-unit is already per one unit)
+    value_count = v["per_count"].fill_null(1.0).zip_with(s["per"].is_null(), _const(1.0, n, pl.Float64))
+    stated_usd = _where(s["point"] / value_count / per_factor, s_ok & ~not_usd)
     rate_m = usable["stated_rate"].str.extract_groups(RATE_FORM)
     has_r = ~empty["stated_rate"] & ~too_long["stated_rate"]
     c.flag(has_r & rate_m.struct.field("n").is_null(), "stated_rate",
@@ -483,9 +486,11 @@ def _parsed(texts: pl.Series) -> pl.DataFrame:
     parsed = parse_amounts(pd.Series(texts.to_list(), dtype="string")).reset_index(drop=True)
     parsed = parsed.astype({c: "float64" for c in ("low", "high", "point")} | {"approximate": "boolean"}
                            | {c: "string" for c in ("marker", "unit", "per", "error")})
-    table = pl.from_pandas(parsed[["low", "high", "point", "approximate", "marker", "unit", "per", "error"]], nan_to_null=True)
+    parsed = parsed.astype({"per_count": "float64"})
+    table = pl.from_pandas(parsed[["low", "high", "point", "per_count", "approximate", "marker", "unit", "per", "error"]],
+                           nan_to_null=True)
     return table.with_columns(
-        *(pl.col(c).cast(pl.Float64) for c in ("low", "high", "point")), pl.col("approximate").cast(pl.Boolean),
+        *(pl.col(c).cast(pl.Float64) for c in ("low", "high", "point", "per_count")), pl.col("approximate").cast(pl.Boolean),
         *(pl.col(c).cast(pl.String) for c in ("marker", "unit", "per", "error")), text=texts)
 
 

@@ -158,6 +158,30 @@ def test_a_trailing_marker_or_word_is_not_a_per_unit(text, unit):
         ("9億円", 9e8, 9e8, 9e8, False, N, "円", N),
         ("50公斤", 50, 50, 50, False, N, "公斤", N),
         ("5千克", 5000, 5000, 5000, False, N, "克", N),  # 千克 is "thousand grams": 5,000 g, the same 5 kg
+        # a particle after the per-unit: "1 gram is / also / for / if a gram" (은/는/도/에/이면/면)
+        ("1그램은 30달러", 30, 30, 30, False, N, "달러", "그램"),
+        ("1kg는 2만위안", 20_000, 20_000, 20_000, False, N, "위안", "kg"),
+        ("1그램도 9달러 수준", 9, 9, 9, True, "수준", "달러", "그램"),  # 수준 (at the level of) = about
+        ("2g에 6000원", 3000, 3000, 3000, False, N, "원", "g"),  # per ONE gram
+        ("1kg이면 40만원", 400_000, 400_000, 400_000, False, N, "원", "kg"),
+        ("1킬로면 3천달러", 3000, 3000, 3000, False, N, "달러", "킬로"),
+        ("1그람에 7달러", 7, 7, 7, False, N, "달러", "그람"),  # 그람: another spelling of 그램
+        ("1그람", 1, 1, 1, False, N, "그람", N),
+        # currency words before the number: 미화 (US money), 인민폐 (renminbi), 중국 돈 (Chinese money)
+        ("1그램은 미화 40달러", 40, 40, 40, False, N, "달러", "그램"),
+        ("1그램당 인민폐 90위안", 90, 90, 90, False, N, "위안", "그램"),
+        ("1g이면 중국 돈 80위안", 80, 80, 80, False, N, "위안", "g"),
+        ("싯가 3억원 상당", 3e8, 3e8, 3e8, False, N, "원", N),  # 싯가: older spelling of 시가
+        ("5백억원대", 5e10, 5e10, 5e10, True, "대", "원", N),  # 대: in the range of
+        ("5천만원 정도", 5e7, 5e7, 5e7, True, "정도", "원", N),
+        # a last number after a scale character
+        ("6백12g", 612, 612, 612, False, N, "g", N),
+        ("2만 5000원", 25_000, 25_000, 25_000, False, N, "원", N),
+        ("3백20만원", 3_200_000, 3_200_000, 3_200_000, False, N, "원", N),
+        # Japanese: 約 (about) before, 相当 (worth) after, 現金 (cash) before, ドル
+        ("約35キロ", 35, 35, 35, True, "約", "キロ", N),
+        ("約8億円相当", 8e8, 8e8, 8e8, True, "約", "円", N),
+        ("現金5万ドル", 50_000, 50_000, 50_000, False, N, "ドル", N),
     ],
 )
 def test_reads_korean_forms(text, low, high, point, approximate, qualifier, unit, per):
@@ -176,8 +200,28 @@ def test_english_price_per_a_number_of_units_is_per_one_unit():
 
 
 @pytest.mark.parametrize(
+    "text, point, unit, per, per_count",
+    [
+        ("30 RMB for 0.5 gram", 60, "RMB", "gram", 0.5),
+        ("90,000 yen for a 300-gram pack", 300, "yen", "gram", 300),
+        ("about 5,000 won in North Korean currency for a 0.2-gram package", 25_000, "won in North Korean currency", "gram", 0.2),
+        ("12 dollars for a gram", 12, "dollars", "gram", 1),
+        ("40 Chinese yuan per gram", 40, "Chinese yuan", "gram", 1),
+        ("2 yuan a packet", 2, "yuan", "packet", 1),  # without a number, "packet" is the unit itself
+        ("5 kg", 5, "kg", N, N),
+    ],
+)
+def test_english_price_for_a_quantity_is_per_one_unit(text, point, unit, per, per_count):
+    out = parse_amounts([text]).iloc[0]
+    assert out["point"] == pytest.approx(point) and out["unit"] == unit and (out["per"] if per else None) == per
+    assert (pd.isna(out["per_count"]) if per_count is None else out["per_count"] == pytest.approx(per_count))
+
+
+@pytest.mark.parametrize(
     "text, reason",
     [
+        ("8백350g", "unreadable number"),  # the number after 백 must be below 100
+        ("1만 12000원", "unreadable number"),  # and after 만 below 10,000
         ("5만억원", "unreadable number"),  # scales out of order
         ("최소 5kg 미만", "two qualifiers that disagree (at least / at most)"),
         ("0그램당 5위안", "a price per zero units"),

@@ -44,7 +44,7 @@ def test_the_parquet_file_holds_the_csv_rows_typed_as_declared(real_build):
     csv = pd.read_csv(DATA / "seizures.csv", keep_default_na=False, na_values={c: [""] for c in NAMES
                       if POLARS_TYPES[c] != pl.String})
     frame = parquet.to_pandas()
-    assert len(csv) == len(frame) == 69
+    assert len(csv) == len(frame) == 185
     for name in NAMES:
         if POLARS_TYPES[name] == pl.String:
             assert csv[name].astype(str).str.lstrip("'").tolist() == frame[name].str.lstrip("'").tolist(), name
@@ -107,7 +107,8 @@ def _raw_copy(tmp_path, edit) -> Path:
 def _problems(raw, out, **kwargs) -> list[str]:
     with pytest.raises(InputProblems) as err:
         run(raw, REFERENCE, out, **kwargs)
-    return [str(p) for p in err.value.problems]
+    # the errors; not the real data's one warning (r0081, where the source's own dollar figure implies another rate)
+    return [str(p) for p in err.value.problems if p.severity == "error"]
 
 
 def test_a_duplicate_names_the_line_of_the_first_use(tmp_path):
