@@ -121,11 +121,6 @@ CHINA_RE = re.compile(r"yuan|renminbi|RMB|China|Chinese|중국|위안")
 LAST_WORD = re.compile(r"(?<![\w.])([\w.]+)$")
 OPEN_BRACKET = re.compile(r"\s*\(\s*(?:or\s+|i\.e\.\s*|equivalent\s+to\s+)?")
 CLOSE_BRACKET = re.compile(r"\s*\)")
-# Korean drug words -> a spelling of data/reference/drugs.csv (so the ETL reads the drafted cell)
-KO_DRUGS = {"필로폰": "philopon", "히로뽕": "hiropon", "메스암페타민": "methamphetamine", "메트암페타민": "methamphetamine",
-            "빙두": "bingdu", "얼음": "ice", "헤로인": "heroin", "아편": "opium", "코카인": "cocaine", "대마": "cannabis",
-            "마약류": "drugs", "마약": "drugs", "각성제": "stimulants", "엑스터시": "ecstasy"}
-KO_DRUG_WORDS = re.compile("|".join(sorted(KO_DRUGS, key=len, reverse=True)))
 DOLLAR_COUNTRIES = {"AU": "AUD", "HK": "HKD", "TW": "TWD", "US": "USD"}
 ABBREVIATIONS = {"u.s", "u.n", "u.k", "mr", "mrs", "ms", "dr", "st", "no", "gen", "lt", "col", "sgt", "jr", "sr", "co",
                  "corp", "inc", "ltd", "vs", "approx", "e.g", "i.e", "a.m", "p.m", "jan", "feb", "mar", "apr", "jun",
@@ -681,9 +676,15 @@ def _has(s_text: str, pattern: re.Pattern) -> bool:
 def _drug_mentions(s_text: str, lex: Lexicon) -> list[tuple[int, str]]:
     """Drug words of the sentence, in order: the specific ones, or the generic ones when there are none."""
     found = [(m.start(), m.group(1)) for m in re.finditer(rf"\b({lex.drug_words})\b", s_text, re.I)]
-    found += [(m.start(), KO_DRUGS[m.group(0)]) for m in KO_DRUG_WORDS.finditer(s_text)]
+    # Korean spellings of drugs.csv, kept as written; matched without word boundaries (a particle follows: 필로폰을)
+    at = {pos for pos, _ in found}
+    found += [(m.start(), m.group(0)) for m in lex.korean_drugs.finditer(s_text) if m.start() not in at] if lex.korean_drugs else []
     found.sort()
-    return [x for x in found if x[1].lower() not in GENERIC_DRUGS] or found
+    return [x for x in found if not _generic(x[1], lex)] or found
+
+
+def _generic(drug: str, lex: Lexicon) -> bool:
+    return drug.lower() in GENERIC_DRUGS or lex.drugs.get(drug.lower()) == "unspecified"
 
 
 def _drug(s_text: str, lex: Lexicon, at: int) -> str | None:

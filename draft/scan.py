@@ -104,6 +104,7 @@ class Lexicon:
     ton_spelling: dict[str, str]  # "tons" -> the spelling written in the quantity cell
     korean: re.Pattern | None = None  # Korean (and CJK) figures: "70㎏ 가량", "시가 150억엔 상당", "1그램당 130위안"
     people: re.Pattern | None = None  # "3명": counts of people
+    korean_drugs: re.Pattern | None = None  # the Hangul spellings of drugs.csv, longest first
 
 
 _CACHE: dict[int, tuple[Reference, Lexicon]] = {}
@@ -155,11 +156,14 @@ def build_lexicon(ref: Reference) -> Lexicon:
     drugs = dict(ref.drugs)
     tons = {w: (f"{w} [metric]" if f"{w} [metric]" in units else default) for w, default in EXTRA_UNIT_WORDS.items()}
     korean, people = _korean_patterns(units, ref.markers)
+    hangul = sorted((d for d in drugs if HANGUL.search(d)), key=len, reverse=True)
+    korean_drugs = re.compile("|".join(map(re.escape, hangul))) if hangul else None
     return Lexicon(figure, single, per, units, dict(ref.markers), currency_words, _alt(unit_spellings), drugs, _alt(drugs), tons,
-                   korean, people)
+                   korean, people, korean_drugs)
 
 
 NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
 HANGUL_OR_CJK = re.compile(r"[\u3131-\u318e\uac00-\ud7a3\u3040-\u30ff\u4e00-\u9fff\u3380-\u33ff]")
 # Korean unit words that begin other words: 정도 (about), 알려 (known) ...
 KO_UNIT_GUARDS = {"정": "(?![도부책상확])", "알": "(?![려아았고게])", "원": "(?![인장료산])", "엔": "(?![진])"}

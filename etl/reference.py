@@ -116,6 +116,12 @@ def load_reference(directory: Path) -> Reference:
         problems += _duplicates(table, table.frame, ["code"], "code", "code {code!r} is listed twice")
         vocabularies[key] = table.frame["code"].to_list()
 
+    # a spelling or place listed twice would let the later row silently win: an error instead
+    for key, columns, shown in (("units", ["spelling"], "spelling"), ("markers", ["marker"], "marker"),
+                                ("drugs", ["synonym"], "synonym"), ("places", ["place", "country"], "place")):
+        table = tables[key]
+        keyed = table.frame.with_columns(pl.col(c).str.to_lowercase() for c in columns if c != "country")
+        problems += _duplicates(table, keyed, columns, shown, f"{{{shown}!r}} is listed twice (letter case aside)")
     markers = {m.lower(): frozenset(c.split()) for m, c in tables["markers"].frame.select("marker", "currencies").iter_rows()}
     drugs = {s.lower(): d for s, d in tables["drugs"].frame.select("synonym", "drug").iter_rows()}
     places = {(c, p): (lat, lon, prec) for p, c, lat, lon, prec in

@@ -85,8 +85,9 @@ def test_counts_of_people_are_listed_and_fill_arrests(ref):
 def test_korean_relative_dates_and_drug_words(ref):
     out = draft(ref, "세관은 지난달 17일 인천항에서 필로폰 6㎏을 적발했다. 지난해에도 필로폰 2㎏이 압수됐다.")
     rows = out[out["import"] == "yes"]
-    assert rows[["quantity", "event_date", "drug"]].values.tolist() == [["6㎏", "2020-08-17", "philopon"],
-                                                                     ["2㎏", "2019", "philopon"]]
+    # the drug as written: drugs.csv lists the Korean spelling, so the ETL reads the drafted cell as it is
+    assert rows[["quantity", "event_date", "drug"]].values.tolist() == [["6㎏", "2020-08-17", "필로폰"],
+                                                                     ["2㎏", "2019", "필로폰"]]
 
 
 def test_a_korean_seizure_word_is_needed_for_full_confidence(ref):
