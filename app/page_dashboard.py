@@ -37,11 +37,6 @@ def _options(key: tuple[str, int, int], _ds: q.Dataset) -> q.Options:
     return q.options(_ds.frame)
 
 
-def dataset() -> q.Dataset:
-    source = q.data_source()
-    return _load(q.file_key(source.path), source.note)
-
-
 def render() -> None:
     try:
         source = q.data_source()
