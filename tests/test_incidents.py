@@ -73,22 +73,20 @@ def test_totals_are_marked_with_their_parts(built):
 
 
 def test_counting_once_sums_parts_and_leaves_the_total_out(built):
-    """The dashboard's sums over this table: each incident once, a total never on top of its parts."""
-    from app.data import Filters, apply_filters, for_sums, headline
+    """The dashboard's sums over this table (app/queries.py): each incident once, a total never on top of its parts."""
+    import polars as pl
+
+    from app.queries import Filters, counted, headline, with_helpers
 
     frame, _, _ = built
-    rows = frame.reset_index()
-    once = apply_filters(rows, Filters(count_once=True))
-    assert sorted(once["report_id"]) == ["a2", "b1", "t1"]  # one representative per incident
-    summed = for_sums(once, count_once=True)
-    assert sorted(summed["report_id"]) == ["a2", "b1"]  # the total's parts are present: the total is left out
-    h = headline(once, count_once=True)
+    rows = with_helpers(pl.from_pandas(frame.reset_index()))
+    # one representative per incident (a2, b1, t1); the total's parts are present, so the total is left out
+    assert sorted(counted(rows)["report_id"]) == ["a2", "b1"]
+    h = headline(rows, Filters())
     assert (h.incidents, h.kg, h.totals_left_out) == (2, 48 + 75, 1)
-    every = apply_filters(rows, Filters(count_once=False))
-    assert headline(every, count_once=False).kg == 50 + 48 + 75 + 125 + 150
     # a total is left out as soon as any of its parts is in the selection (never counted twice)
-    without_b = once[once["incident_id"] != "B"]
-    assert sorted(for_sums(without_b, count_once=True)["report_id"]) == ["a2"]
+    without_b = rows.filter(pl.col("incident_id") != "B")
+    assert sorted(counted(without_b)["report_id"]) == ["a2"]
 
 
 def test_a_curator_override_wins(built, tmp_path):
