@@ -37,11 +37,6 @@ def _options(key: tuple[str, int, int], _ds: q.Dataset) -> q.Options:
     return q.options(_ds.frame)
 
 
-def dataset() -> q.Dataset:
-    source = q.data_source()
-    return _load(q.file_key(source.path), source.note)
-
-
 def render() -> None:
     try:
         source = q.data_source()
@@ -53,7 +48,14 @@ def render() -> None:
         return
     frame = ds.frame
     opts = _options(key, ds)
-    view = state.start(opts, lambda incident_id: q.incident_known(frame, incident_id))
+    ids = set()  # filled lazily: the incident ids of the file
+
+    def incident_known(incident_id: str) -> bool:
+        if not ids:
+            ids.update(frame["incident_id"].unique().to_list())
+        return incident_id in ids
+
+    view = state.start(opts, incident_known)
     filters = state.sidebar(opts)
     colours = charts.drug_colours(ds.drugs)
     base = str(ds.base_year or "constant")
@@ -65,7 +67,7 @@ def render() -> None:
         st.warning(fmt.md(notice), icon=":material/link_off:")
 
     h = _built("headline", key, filters, lambda: q.headline(frame, filters))
-    rows = q.select(frame, filters)  # lazy: each view reads only the columns it needs
+    rows = q.select(frame.lazy(), filters)  # lazy: each view reads only the columns it needs
     _headline(h, filters, base, ds.note)
 
     tabs = st.tabs(list(state.TABS), key=state.W[state.TAB], on_change="rerun")
@@ -374,12 +376,10 @@ def _downloads(frame: pl.DataFrame, rows: pl.DataFrame, every: bool, ctx: _Conte
     c2.download_button("Selection (Parquet)", lambda: parquet_bytes(selection.collect()), file_name=f"{stem}.parquet",
                        mime="application/vnd.apache.parquet", key="download_selection_parquet", on_click="ignore",
                        icon=":material/download:", width="stretch", disabled=n == 0)
-    every = frame.select(columns)
-    c1.download_button(f"All {frame.select(pl.len()).collect().item():,} reports (CSV)",
-                       lambda: excel_csv(every.collect()),
+    c1.download_button(f"All {len(frame):,} reports (CSV)", lambda: excel_csv(frame.select(columns)),
                        file_name=f"{full}.csv", mime="text/csv", key="download_full_csv", on_click="ignore",
                        icon=":material/download:", width="stretch")
-    c2.download_button("All reports (Parquet)", lambda: parquet_bytes(every.collect()), file_name=f"{full}.parquet",
+    c2.download_button("All reports (Parquet)", lambda: parquet_bytes(frame.select(columns)), file_name=f"{full}.parquet",
                        mime="application/vnd.apache.parquet", key="download_full_parquet", on_click="ignore",
                        icon=":material/download:", width="stretch")
     if ctx.ds.package:

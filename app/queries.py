@@ -23,7 +23,6 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -107,29 +106,24 @@ def cache_dir(environ: dict[str, str] | None = None) -> Path:
 
 
 def parquet_for(path: Path, cache: Path | None = None) -> Path:
-    """The Parquet file to read for `path`, in the cache folder and named by its SHA-256: a snapshot of a
-    Parquet file, or the conversion of a CSV (made once)."""
+    """The Parquet file to read for `path`: itself, or the cached conversion of a CSV (made if missing)."""
+    if path.suffix.lower() == ".parquet":
+        return path
     cache = cache or cache_dir()
+    target = cache / f"{sha256_of(path)}.parquet"
+    if target.is_file():
+        return target
+    frame = read_csv(path)
     cache.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=cache, prefix=".convert-", suffix=".parquet")
     os.close(fd)
     try:
-        if path.suffix.lower() == ".parquet":
-            # a snapshot: the page reads columns from it lazily, so it must not change underneath
-            shutil.copyfile(path, tmp)
-            target = cache / f"{sha256_of(Path(tmp))}.parquet"
-            if not target.is_file():
-                os.replace(tmp, target)
-            return target
-        target = cache / f"{sha256_of(path)}.parquet"
-        if target.is_file():
-            return target
-        read_csv(path).write_parquet(tmp)
+        frame.write_parquet(tmp)
         os.replace(tmp, target)  # readers see the whole file or none
-        return target
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    return target
 
 
 def read_csv(path: Path) -> pl.DataFrame:
@@ -171,7 +165,7 @@ def read_csv(path: Path) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class Dataset:
-    frame: pl.LazyFrame          # every row, typed, plus the helper columns of `with_helpers` (lazy)
+    frame: pl.DataFrame          # every row, typed, plus the helper columns of `with_helpers`
     file_name: str               # the file shown, as the reader knows it
     note: str                    # said on screen when not the default file
     package: dict = field(default_factory=dict)   # datapackage.json next to the file ({} if none)
@@ -206,16 +200,15 @@ def load(source: Source, cache: Path | None = None) -> Dataset:
     file_key(source.path)
     parquet = parquet_for(source.path, cache)
     try:
-        lazy = pl.scan_parquet(parquet)
-        columns = lazy.collect_schema().names()
+        frame = pl.read_parquet(parquet)
     except Exception as err:  # noqa: BLE001
         raise DataFileError(f"{source.path.name}: not a readable Parquet file ({err}).") from None
-    missing = [n for n in NAMES if n not in columns]
+    missing = [n for n in NAMES if n not in frame.columns]
     if missing:
         raise DataFileError(f"{source.path.name}: lacks the column(s) {', '.join(missing)} of a cleaned seizures file.")
-    lazy = lazy.select([pl.col(n).cast(SCHEMA[n]) for n in NAMES])
+    frame = frame.select([pl.col(n).cast(SCHEMA[n]) for n in NAMES])
     package = read_package(source.path.parent / "datapackage.json")
-    frame = with_helpers(lazy)  # lazy: each view reads only the columns it needs from the snapshot
+    frame = with_helpers(frame)
     return Dataset(frame=frame, file_name=source.path.name, note=source.note, package=package,
                    drugs=drug_order(frame))
 
@@ -227,14 +220,14 @@ def read_package(path: Path) -> dict:
         return {}
 
 
-def with_helpers(frame):
+def with_helpers(frame: pl.DataFrame) -> pl.DataFrame:
     """Add `when` (the event date as a Date: the 1st of July for a year, the 15th for a month),
     `country_name`, `source_label` and `row` (file order)."""
     d = pl.col("date")
     when = (pl.when(d.str.len_chars() == 4).then(d + "-07-01")
             .when(d.str.len_chars() == 7).then(d + "-15")
             .otherwise(d)).str.to_date("%Y-%m-%d", strict=False)
-    codes = frame.lazy().select(pl.col("country").unique().drop_nulls()).collect()["country"].to_list()
+    codes = frame["country"].unique().drop_nulls().to_list()
     names = {c: country_name(c) for c in codes}
     outlet, title = pl.col("source_outlet").fill_null(""), pl.col("source_title").fill_null("")
     label = (pl.when((outlet != "") & (title != "")).then(outlet + ": " + title).otherwise(outlet + title))
@@ -246,10 +239,9 @@ def with_helpers(frame):
     )
 
 
-def drug_order(frame) -> tuple[str, ...]:
+def drug_order(frame: pl.DataFrame) -> tuple[str, ...]:
     """Drugs by number of reports (most first), 'unspecified' last: the legend order and colour key."""
-    counts = (frame.lazy().group_by("drug").len().drop_nulls("drug").sort(["len", "drug"], descending=[True, False])
-              .collect())
+    counts = frame.group_by("drug").len().drop_nulls("drug").sort(["len", "drug"], descending=[True, False])
     drugs = [d for d in counts["drug"].to_list() if d and d != "unspecified"]
     return tuple(drugs + (["unspecified"] if "unspecified" in counts["drug"].to_list() else []))
 
@@ -336,8 +328,7 @@ class Options:
     undated: int
 
 
-def options(frame) -> Options:
-    frame = frame.lazy().select("year", "drug", "country", "kind", "nk_link").collect()
+def options(frame: pl.DataFrame) -> Options:
     years = frame["year"].drop_nulls()
     return Options(
         years=(int(years.min()), int(years.max())) if len(years) else None,
@@ -600,19 +591,17 @@ def incident_choices(rows: pl.DataFrame, frame: pl.DataFrame, limit: int = INCID
     return sizes["incident_id"].head(limit).to_list(), len(sizes)
 
 
-def incident_known(frame: Rows, incident_id: str) -> bool:
-    return bool(_lf(frame).filter(pl.col("incident_id") == incident_id).select(pl.len()).collect().item())
-
-
-def incident_reports(frame: Rows, incident_id: str) -> pl.DataFrame:
+def incident_reports(frame: pl.DataFrame, incident_id: str) -> pl.DataFrame:
     """Every report of one incident in the file, representative first."""
-    return (_lf(frame).filter(pl.col("incident_id") == incident_id)
-            .sort(["kind", "is_representative", "report_id"], descending=[False, True, False]).collect())
+    return (frame.filter(pl.col("incident_id") == incident_id)
+            .sort(["kind", "is_representative", "report_id"], descending=[False, True, False]))
 
 
 def incident_parts(frame: pl.DataFrame, incident_id: str) -> pl.DataFrame:
     """The representative reports of the incidents a total sums."""
-    rows = _lf(frame).filter(pl.col("incident_id") == incident_id).select("incident_parts").collect()
-    parts = [p for p in ((rows["incident_parts"][0] if len(rows) else "") or "").split() if p]
-    return (_lf(frame).filter(pl.col("incident_id").is_in(pl.Series(parts, dtype=pl.String).implode())
-                              & pl.col("is_representative").fill_null(False)).sort("incident_id").collect())
+    rows = frame.filter(pl.col("incident_id") == incident_id)
+    if rows.is_empty():
+        return rows
+    parts = [p for p in (rows["incident_parts"][0] or "").split() if p]
+    return frame.filter(pl.col("incident_id").is_in(pl.Series(parts, dtype=pl.String).implode())
+                        & pl.col("is_representative").fill_null(False)).sort("incident_id")
