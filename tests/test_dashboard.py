@@ -119,10 +119,12 @@ def test_link_notice_goes_once_the_reader_changes_the_view(monkeypatch, tmp_path
 
 
 def test_year_range_never_holds_undated_reports_and_says_how_many_it_leaves_out(monkeypatch, tmp_path):
-    at = run(monkeypatch, tmp_path, {"years": ["2005", "2006"]})
-    dated = [r for r in counted_rows(rows()) if r["year"] and 2005 <= int(r["year"]) <= 2006]
+    years = sorted({int(r["year"]) for r in rows() if r["year"]})
+    low = next(y for y in range(years[0], years[-1]) if y not in years and y + 1 not in years)  # two years, no event
+    at = run(monkeypatch, tmp_path, {"years": [str(low), str(low + 1)]})
+    dated = [r for r in counted_rows(rows()) if r["year"] and low <= int(r["year"]) <= low + 1]
     undated = [r for r in counted_rows(rows()) if not r["year"]]
-    assert not dated and len(undated) == 3
+    assert not dated and len(undated) >= 3
     assert "No report" in headline(at)
     assert any(f"{len(undated)} incidents without a date are left out" in c.value for c in at.caption)
 
