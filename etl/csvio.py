@@ -65,7 +65,6 @@ import hashlib
 import io
 import mmap
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +73,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from etl.errors import InputProblems, Problem
+from etl.errors import Problem
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_PATTERN = r"^[=+\-@\t\r\n]"
@@ -569,101 +568,3 @@ def _from_pandas(frame: pd.DataFrame) -> pl.DataFrame:
     if text:
         frame = frame.astype(text)
     return pl.from_pandas(frame, nan_to_null=True)
-
-
-# ---------------------------------------------------------------------------
-# Legacy, kept only until the Polars build replaces etl/build.py (then delete):
-# the pandas view of a CsvTable, the chunked reader and the pandas-matching writer.
-
-
-class CsvFile:
-    """LEGACY: a CsvTable seen as pandas frames ("string" dtype), for the pandas build."""
-
-    def __init__(self, table: CsvTable):
-        self.table = table
-        self.path, self.display, self.sha256, self.header = table.path, table.display, table.sha256, table.header
-        self.original = _to_pandas(table.original)
-        self.frame = _to_pandas(table.frame)
-
-    def line_of(self, row: int) -> int:
-        return self.table.line_of(row)
-
-
-def _to_pandas(frame: pl.DataFrame) -> pd.DataFrame:
-    arrow = frame.to_arrow()
-    return arrow.to_pandas(types_mapper=lambda _: pd.StringDtype("pyarrow"))
-
-
-def read_csv_pandas(path: Path, display: str, expected: list[str], optional: tuple[str, ...] = ()
-                    ) -> tuple[CsvFile | None, list[Problem]]:
-    """LEGACY: `read_csv` with pandas frames."""
-    table, problems = read_csv(path, display, expected, optional)
-    return (CsvFile(table) if table is not None else None), problems
-
-
-CHUNK_ROWS = 100_000  # LEGACY: rows per chunk of the pandas build
-
-
-class CsvChunk:
-    """LEGACY: `rows` consecutive data rows, starting at data row `row0` (0-based)."""
-
-    def __init__(self, row0: int, original: pd.DataFrame, frame: pd.DataFrame):
-        self.row0 = row0
-        self.original = original.reset_index(drop=True)
-        self.frame = frame.reset_index(drop=True)
-
-    def __len__(self) -> int:
-        return len(self.original)
-
-
-class CsvChunks:
-    """LEGACY: a CSV read strictly by `read_csv` and handed out in pandas chunks."""
-
-    def __init__(self, path: Path, display: str, expected: list[str], optional: tuple[str, ...] = (), rows: int = CHUNK_ROWS):
-        self.path, self.display, self.expected, self.optional, self.rows = path, display, expected, optional, rows
-        self.sha256 = ""
-        self.header: list[str] = []
-        self.table: CsvTable | None = None
-
-    def open(self) -> list[Problem]:
-        self.table, problems = read_csv(self.path, self.display, self.expected, self.optional)
-        if self.table is not None:
-            self.sha256, self.header = self.table.sha256, self.table.header
-        return problems
-
-    def line_of(self, row: int) -> int:
-        return self.table.line_of(row) if self.table is not None else 0
-
-    def __iter__(self):
-        if self.table is None:
-            raise InputProblems(self.open())
-        for row0 in range(0, self.table.original.height, self.rows):
-            yield CsvChunk(row0, _to_pandas(self.table.original.slice(row0, self.rows)),
-                           _to_pandas(self.table.frame.slice(row0, self.rows)))
-
-
-def write_atomic(files: dict[Path, bytes]) -> None:
-    """LEGACY (synth): write every file to a temporary sibling first, then move all into place.
-
-    The files get the mode a new file gets (0644 under umask 022), or the mode of
-    the file they replace.
-    """
-    from etl.commit import publish_mode
-
-    temps: list[tuple[str, Path]] = []
-    try:
-        for path, data in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            temps.append((tmp, path))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, publish_mode(path))
-        for tmp, path in temps:
-            os.replace(tmp, path)
-    finally:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)

@@ -261,13 +261,3 @@ def test_output_names_must_be_plain_file_names(tmp_path):
     for names in (["a.csv", "a.csv"], ["../x.csv"], [".hidden"]):
         with pytest.raises(ValueError), staged_outputs(tmp_path / "o", names):
             pass
-
-
-def test_legacy_write_atomic_keeps_a_normal_mode(tmp_path):
-    from etl.csvio import write_atomic
-    old = os.umask(0o022)
-    try:
-        write_atomic({tmp_path / "a.csv": b"x\n"})
-    finally:
-        os.umask(old)
-    assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644  # mkstemp alone gave 0600
