@@ -57,8 +57,11 @@ def test_settings_hold_when_started_from_another_folder(tmp_path, how):
 
 
 def test_make_run_passes_every_safety_setting():
-    out = subprocess.run(["make", "-n", "run"], cwd=REPO, capture_output=True, text=True, check=True).stdout
-    command = out.strip().splitlines()[-1]
+    # under `make test` the outer make's flags would add "Entering/Leaving directory" lines: run it plainly
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    out = subprocess.run(["make", "--no-print-directory", "-n", "run"], cwd=REPO, capture_output=True, text=True,
+                         check=True, env=env).stdout
+    [command] = [line for line in out.splitlines() if "streamlit run" in line]
     assert "streamlit run dashboard.py" in command
     assert " ".join(settings.flags()) in command
 
