@@ -24,7 +24,7 @@ import pandas as pd
 
 from draft.dates import POST_DATE_LINE, FoundDate, date_of_line, find_dates, shift_year
 from draft.spans import Spans
-from draft.scan import Figure, Lexicon, check_canonical, lexicon, scan
+from draft.scan import HANGUL, Figure, Lexicon, check_canonical, lexicon, scan
 from etl.normalise import REPORT_COLUMNS
 from etl.reference import Reference
 
@@ -804,7 +804,6 @@ def _where(s_text: str, ref: Reference, kind: str) -> tuple[str, str]:
     return "", ""
 
 
-HANGUL = re.compile(r"[가-힣]")
 # Korean names of places in data/reference/places.csv, and of countries
 KO_PLACES = {"부산": ("KR", "Busan"), "단둥": ("CN", "Dandong"), "선양": ("CN", "Shenyang"), "심양": ("CN", "Shenyang"),
              "룽징": ("CN", "Longjing"), "용정": ("CN", "Longjing"), "옌지": ("CN", "Yanji"), "연길": ("CN", "Yanji"),
