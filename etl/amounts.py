@@ -58,6 +58,9 @@ QUALIFIERS = {
     "a total": "exact",
     "between": "exact",
 }
+# A qualifier's words may be written with any blanks between them, or none ("a  total of", "atotal of"):
+# the form without blanks names the qualifier.
+QUALIFIER_FORMS = {word.replace(" ", ""): word for word in QUALIFIERS}
 # Korean qualifiers written before the number ("약 70㎏", "약70㎏"); no blank needed.
 KO_PREFIX_QUALIFIERS = {
     "약": "approx",
@@ -334,7 +337,9 @@ def _parse_unique(texts: pd.Series, grammar: Grammar, max_chars: int = MAX_CHARS
     a = n1 * f1 / per_div
     b = n2 * f2 / per_div
 
-    qual = m["qual"].str.lower().fillna(m["kqual"])
+    # the qualifier as listed in QUALIFIERS, whatever blanks the text had between its words ("a  total of")
+    qual = (m["qual"].str.lower().str.replace(r"\s+", "", regex=True).map(QUALIFIER_FORMS).astype("string")
+            .fillna(m["kqual"]))
     suffix = m["ksuf2"].fillna(m["ksuf"])
     yeo = m["n1"].str.contains(YEO, regex=False).fillna(False).to_numpy(dtype=bool)
     table = {**QUALIFIERS, **KO_PREFIX_QUALIFIERS, **KO_SUFFIX_QUALIFIERS, **KO_RANGE_SUFFIXES}
@@ -361,7 +366,7 @@ def _parse_unique(texts: pd.Series, grammar: Grammar, max_chars: int = MAX_CHARS
     error[negative] = "amounts must be positive"
     error[matched & (point <= 0) & ~negative] = "amounts must be greater than zero"
     error[matched & is_range & (a > b)] = "the low end of the range exceeds the high end"
-    bare_range_word = (m["qual"].str.lower() == "between").fillna(False).to_numpy() & ~is_range
+    bare_range_word = (qual == "between").fillna(False).to_numpy() & ~is_range
     error[matched & bare_range_word] = "'between' needs two numbers"
     error[matched & conflict] = "two qualifiers that disagree (at least / at most)"
     per_zero = matched & ~(per_n > 0)

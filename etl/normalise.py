@@ -18,7 +18,8 @@ import polars as pl
 import pycountry
 
 from etl import units
-from etl.amounts import NUMBER, parse_amounts
+from etl.amount_table import amount_columns
+from etl.amounts import NUMBER
 from etl.columns import COLUMNS, INCIDENT_DERIVED, NAMES, POLARS_TYPES
 from etl.errors import Problem
 from etl.reference import BASE_CURRENCY, MARKET_COUNTRY, MARKET_CURRENCY, Reference
@@ -464,34 +465,14 @@ def _one_date(text: str):
 
 
 def _amounts(texts: pl.Series) -> pl.DataFrame:
-    """The amount grammar's columns for every text, the grammar run once per distinct non-empty text."""
-    keys = pl.DataFrame({"text": texts})
-    distinct = keys["text"].filter(keys["text"] != "").unique(maintain_order=True)
-    parts = [_parsed(distinct.slice(start, AMOUNT_BATCH)) for start in range(0, len(distinct), AMOUNT_BATCH)]
-    table = pl.concat(parts) if parts else _parsed(distinct)
+    """The amount grammar's columns for every text (etl.amount_table: Polars' regex engine, the Python grammar
+    for what it does not cover); an empty text gives nulls."""
+    table = amount_columns(texts)
     # A number too large for a float64 is an error here, never an infinite figure downstream
-    table = table.with_columns(
-        pl.when(pl.any_horizontal(pl.col(c).is_infinite() for c in ("low", "high", "point")))
-        .then(pl.lit("the number is too large")).otherwise(pl.col("error")).alias("error"))
-    table = table.with_columns(
-        pl.when(pl.col("error").is_null()).then(pl.col(c)).alias(c) for c in ("low", "high", "point"))
-    return _left_join(keys, table, "text")
-
-
-AMOUNT_BATCH = 50_000  # distinct texts handed to the grammar at a time (bounds the memory of its pandas frames)
-
-
-def _parsed(texts: pl.Series) -> pl.DataFrame:
-    """The grammar's columns for `texts` (distinct, non-empty), as Polars, keyed by `text`."""
-    parsed = parse_amounts(pd.Series(texts.to_list(), dtype="string")).reset_index(drop=True)
-    parsed = parsed.astype({c: "float64" for c in ("low", "high", "point")} | {"approximate": "boolean"}
-                           | {c: "string" for c in ("marker", "unit", "per", "error")})
-    parsed = parsed.astype({"per_count": "float64"})
-    table = pl.from_pandas(parsed[["low", "high", "point", "per_count", "approximate", "marker", "unit", "per", "error"]],
-                           nan_to_null=True)
+    infinite = pl.any_horizontal(pl.col(c).is_infinite() for c in ("low", "high", "point")).fill_null(False)
     return table.with_columns(
-        *(pl.col(c).cast(pl.Float64) for c in ("low", "high", "point", "per_count")), pl.col("approximate").cast(pl.Boolean),
-        *(pl.col(c).cast(pl.String) for c in ("marker", "unit", "per", "error")), text=texts)
+        pl.when(infinite).then(pl.lit("the number is too large")).otherwise(pl.col("error")).alias("error"),
+        *(pl.when(~infinite).then(pl.col(c)).alias(c) for c in ("low", "high", "point")))
 
 
 def _member(items: pl.Series, sets: pl.Series) -> pl.Series:
