@@ -136,7 +136,14 @@ def amount_columns(texts: pl.Series) -> pl.DataFrame:
     frame = pl.DataFrame({"text": texts.cast(pl.String)}).with_columns(
         given=text.is_not_null() & (text != ""),
         routed=text.str.contains(ROUTE_TO_PYTHON) | (text.str.len_chars() > MAX_CHARS))
-    fast = _fast(frame.lazy().select(text=pl.when(pl.col("given") & ~pl.col("routed")).then(text))).collect()
+    here = frame["given"] & ~frame["routed"]
+    if here.sum() > 0.8 * len(here):  # nearly every row: keep the rows in place (the others as nulls)
+        fast = _fast(frame.lazy().select(text=pl.when(here).then(text))).collect()
+    else:  # a sparse column (a figure few rows give): only those rows, then back in place
+        rows = frame.lazy().with_row_index("row").filter(here)
+        fast = (pl.DataFrame({"row": pl.int_range(len(frame), dtype=pl.UInt32, eager=True)}).lazy()
+                .join(_fast(rows.select("row", "text")).select("row", pl.all().exclude("row")), on="row", how="left",
+                      maintain_order="left").drop("row").collect())
     python = frame["given"] & (frame["routed"] | fast["n1"].is_null())  # routed, or not matched here
     if not python.any():
         return fast.select(*COLUMNS)
@@ -248,7 +255,7 @@ def _fast(texts: pl.LazyFrame) -> pl.LazyFrame:
     m = m.with_columns(error=error)
     ok = pl.col("error").is_null() & pl.col("n1").is_not_null()
     return m.select(
-        "n1",
+        *(["row"] if "row" in texts.collect_schema() else []), "n1",
         low=pl.when(ok).then(pl.when(pl.col("is_range")).then(a).when(bound == "upper").then(None).otherwise(a)),
         high=pl.when(ok).then(pl.when(pl.col("is_range")).then(b).when(bound == "lower").then(None).otherwise(a)),
         point=pl.when(ok).then(pl.col("point")),
