@@ -85,6 +85,17 @@ def amount_table(lengths) -> list[str]:
         texts = pd.Series([AMOUNT_INPUTS["5 a a a ... x"](n)[:-1] + chr(0x41 + i % 26) + str(i) for i in range(1000)]).str.slice(0, n)
         whole.append(f"{_time(parse_amounts, texts) / 1000 * 1e6:>10.1f}")
     lines.append(f"{'parse_amounts, 1,000':<24}" + "".join(whole) + "   (whole call incl. pandas, per text)")
+    import polars as pl
+
+    from etl.amount_table import amount_columns
+
+    for name, make in AMOUNT_INPUTS.items():  # the build's column reader (Polars' regex engine, linear by construction)
+        cells = []
+        for n in lengths:
+            texts = pl.Series([make(n)[: n - 3] + str(i % 1000).zfill(3) for i in range(10_000)])
+            cells.append(f"{_time(amount_columns, texts) / 10_000 * 1e6:>10.1f}")
+        lines.append(f"{'columns: ' + name:<24}" + "".join(cells))
+    lines.append(f"{'':<24}   (etl.amount_table.amount_columns on 10,000 such texts, microseconds per text)")
     return lines
 
 
