@@ -138,12 +138,12 @@ def amount_columns(texts: pl.Series) -> pl.DataFrame:
         routed=text.str.contains(ROUTE_TO_PYTHON) | (text.str.len_chars() > MAX_CHARS))
     here = frame["given"] & ~frame["routed"]
     if here.sum() > 0.8 * len(here):  # nearly every row: keep the rows in place (the others as nulls)
-        fast = _fast(frame.lazy().select(text=pl.when(here).then(text))).collect()
+        fast = _fast(frame["text"].zip_with(here, pl.Series([None], dtype=pl.String).extend_constant(None, len(here) - 1)))
     else:  # a sparse column (a figure few rows give): only those rows, then back in place
-        rows = frame.lazy().with_row_index("row").filter(here)
-        fast = (pl.DataFrame({"row": pl.int_range(len(frame), dtype=pl.UInt32, eager=True)}).lazy()
-                .join(_fast(rows.select("row", "text")).select("row", pl.all().exclude("row")), on="row", how="left",
-                      maintain_order="left").drop("row").collect())
+        rows = here.arg_true()
+        found = _fast(frame["text"].filter(here))
+        fast = (pl.DataFrame({"row": pl.int_range(len(frame), dtype=rows.dtype, eager=True)})
+                .join(found.with_columns(row=rows), on="row", how="left", maintain_order="left").drop("row"))
     python = frame["given"] & (frame["routed"] | fast["n1"].is_null())  # routed, or not matched here
     if not python.any():
         return fast.select(*COLUMNS)
@@ -207,8 +207,9 @@ def _shapes(shapes: pl.LazyFrame) -> pl.LazyFrame:
         | (pl.col("perword").str.to_lowercase().str.strip_chars() == "for")
         & pl.col("per").str.contains(r"(?i)^an?(?:[^\S\n]|$)")
     ).fill_null(False)
-    return g.filter(pl.col("n1").is_not_null() & ~digits & ~retreat).select(
-        "shape",
+    read = pl.col("n1").is_not_null() & ~digits & ~retreat
+    return g.with_columns(n1=pl.when(read).then(pl.col("n1"))).select(
+        "shape", "n1",
         *(pl.sum_horizontal(size[b] for b in before).cast(pl.Int64).alias(f"at_{name}") for name, before in _BEFORE.items()),
         *(pl.when(pl.col(name).is_not_null()).then(size[name].cast(pl.Int64)).alias(f"len_{name}") for name in _BEFORE),
         f1=f1, f2=f2, is_range=is_range, bound=bound,
@@ -220,18 +221,22 @@ def _shapes(shapes: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _fast(texts: pl.LazyFrame) -> pl.LazyFrame:
-    """The compiled grammar on the column `text` of `texts` (already routed); rows where `n1` is null are left
-    to the Python grammar.
+def _fast(texts: pl.Series) -> pl.DataFrame:
+    """The compiled grammar on `texts` (already routed; null for a text not to read here), row for row;
+    rows where `n1` is null are left to the Python grammar.
 
     The regex runs once per *shape*: the text with every digit written as 1. The
     pattern treats all digits alike (its words hold none), so a text and its shape
     match the same way, group for group and character for character; the numbers
     are then cut from the text itself at the same offsets.
     """
-    frame = texts.with_columns(shape=pl.col("text").str.replace_many([str(d) for d in range(10)], ["1"] * 10))
-    shapes = _shapes(frame.select(pl.col("shape").unique()))
-    m = frame.join(shapes, on="shape", how="left", maintain_order="left")
+    shape = texts.str.replace_many([str(d) for d in range(10)], ["1"] * 10)
+    numbered = shape.cast(pl.Categorical(pl.Categories.random()))  # each distinct shape gets a number
+    names, codes = numbered.dtype.categories.to_series(), numbered.to_physical()
+    if not (names.gather(codes) == shape).all():  # the numbering is Polars' own: never trust it blindly
+        raise RuntimeError("etl.amount_table: Polars numbered the text shapes otherwise than expected")
+    shapes = _shapes(pl.DataFrame({"shape": names}).lazy()).drop("shape").collect()
+    m = shapes.select(pl.all().gather(codes)).with_columns(text=texts).lazy()
     text = pl.col("text")
 
     def cut(name: str) -> pl.Expr:
@@ -239,7 +244,7 @@ def _fast(texts: pl.LazyFrame) -> pl.LazyFrame:
 
     per_n = _number(cut("pn")).fill_null(1.0)
     per_div = pl.when(per_n > 0).then(per_n)  # null for a price per zero units (NaN in etl.amounts)
-    m = m.with_columns(n1=cut("n1"), a=_number(cut("n1")) * pl.col("f1") / per_div,
+    m = m.with_columns(a=_number(cut("n1")) * pl.col("f1") / per_div,
                        b=_number(cut("n2")) * pl.col("f2") / per_div, per_n=per_n)
     a, b, bound = pl.col("a"), pl.col("b"), pl.col("bound")
     m = m.with_columns(point=pl.when(pl.col("is_range")).then((a + b) / 2).otherwise(a))
@@ -255,7 +260,7 @@ def _fast(texts: pl.LazyFrame) -> pl.LazyFrame:
     m = m.with_columns(error=error)
     ok = pl.col("error").is_null() & pl.col("n1").is_not_null()
     return m.select(
-        *(["row"] if "row" in texts.collect_schema() else []), "n1",
+        "n1",
         low=pl.when(ok).then(pl.when(pl.col("is_range")).then(a).when(bound == "upper").then(None).otherwise(a)),
         high=pl.when(ok).then(pl.when(pl.col("is_range")).then(b).when(bound == "lower").then(None).otherwise(a)),
         point=pl.when(ok).then(pl.col("point")),
@@ -265,4 +270,4 @@ def _fast(texts: pl.LazyFrame) -> pl.LazyFrame:
         unit=pl.when(ok).then(pl.col("unit")),
         per=pl.when(ok).then(pl.col("per")),
         error=pl.col("error"),
-    )
+    ).collect()

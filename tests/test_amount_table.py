@@ -47,8 +47,7 @@ def read_here(texts: list[str]) -> list[bool]:
     """Which texts the compiled pattern reads itself (not routed to, nor left to, the Python grammar)."""
     series = pl.Series("text", texts, dtype=pl.String)
     routed = series.str.contains(at.ROUTE_TO_PYTHON) | (series.str.len_chars() > MAX_CHARS)
-    fast = at._fast(pl.DataFrame({"text": series.zip_with(~routed, pl.Series([None] * len(texts), dtype=pl.String))})
-                    .lazy()).collect()
+    fast = at._fast(series.zip_with(~routed, pl.Series([None] * len(texts), dtype=pl.String)))
     return (~routed & fast["n1"].is_not_null()).to_list()
 
 
