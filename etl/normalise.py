@@ -136,6 +136,8 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
     markers = {k: " ".join(sorted(s)) for k, s in ref.markers.items()}
 
     def lookup(expr: pl.Expr, mapping: dict, default, dtype) -> pl.Expr:
+        if not mapping:  # (replace_strict would not keep the type)
+            return pl.repeat(pl.lit(default, dtype=dtype), pl.len())
         return expr.replace_strict(mapping, default=default, return_dtype=dtype)
 
     lf = (pl.concat([r, long, usable, *amounts], how="horizontal").lazy()
