@@ -19,7 +19,7 @@ from __future__ import annotations
 import polars as pl
 
 from etl.errors import Problem
-from etl.normalise import ID_PATTERN, _Collector
+from etl.normalise import ID_PATTERN, _Collector, incident_rows
 
 INCIDENT_COLUMNS = ["incident_id", "scope", "parts", "representative", "notes"]
 # The columns of the output that the incident rule reads: all it needs of a row.
@@ -27,8 +27,12 @@ KEY_COLUMNS = ["incident_id", "kind", "quantity_kg", "value_usd", "quantity_coun
 DERIVED = ["incident_scope", "incident_parts", "is_representative", "incident_reports", "incident_kg_min", "incident_kg_max"]
 
 
-def incident_columns(keys: pl.DataFrame, incidents: pl.DataFrame | None, source_ranks: dict[str, int]) -> pl.DataFrame:
+def incident_columns(keys: pl.DataFrame, incidents: pl.DataFrame | None, source_ranks: dict[str, int],
+                     rows: pl.Series | None = None) -> pl.DataFrame:
     """The incident columns (DERIVED) of every row of `keys` (the KEY_COLUMNS of all output rows), in row order.
+
+    `rows`: each key row's incident as its row in `incidents` (etl.normalise.incident_rows; the build has it from
+    normalise), else looked up here.
 
     Each group (incident and kind) gets an integer number; one sort by that number
     and the rule's keys puts each group's representative first, the group's
@@ -37,13 +41,15 @@ def incident_columns(keys: pl.DataFrame, incidents: pl.DataFrame | None, source_
     """
     if incidents is None:
         incidents = pl.DataFrame(schema={c: pl.String for c in INCIDENT_COLUMNS})
-    table = incidents.select("incident_id", "scope", "parts", pl.col("representative").fill_null("").alias("chosen")
-                             ).with_row_index("incident")
+    if rows is None:
+        rows = incident_rows(keys["incident_id"], incidents["incident_id"])
+    table = incidents.select("scope", "parts", pl.col("representative").fill_null("").alias("chosen"))[rows]
     unknown_rank = max(source_ranks.values(), default=0) + 1
-    frame = keys.select(KEY_COLUMNS).join(table, on="incident_id", how="left", maintain_order="left")
+    frame = pl.concat([keys.select(KEY_COLUMNS), table, pl.DataFrame({"incident": rows})], how="horizontal")
     # the group's number: from the incident's row in incidents.csv (else its first row here) and the kind
     if frame["incident"].null_count():
-        incident = pl.int_range(pl.len(), dtype=pl.Int64).first().over("incident_id")
+        frame = frame.with_row_index("row")
+        incident = pl.col("row").first().over("incident_id").cast(pl.Int64)
     else:
         incident = pl.col("incident").cast(pl.Int64)
     kinds = {kind: i for i, kind in enumerate(frame["kind"].unique().sort().to_list())} or {"": 0}  # (no rows: {"": 0})

@@ -50,6 +50,7 @@ class Result:
     frame: pl.DataFrame  # every input row, in input order, with the output columns (incident columns excepted)
     problems: list[Problem] = field(default_factory=list)
     rejected: pl.Series = field(default_factory=lambda: pl.Series("rejected", [], dtype=pl.Boolean))  # per input row
+    incident_row: pl.Series | None = None  # with known_incidents: each input row's incident, by its row there (else null)
 
 
 class _Collector:
@@ -86,7 +87,7 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
     """Normalise `reports` (the text columns of reports.csv) against `sources` and `ref`.
 
     `lines[row]` is the physical line where each row starts (default: row + 2).
-    With `known_incidents`, an incident_id outside it is a problem.
+    With `known_incidents` (unique ids), an incident_id outside it is a problem.
 
     The work is a few Polars queries over all rows: each check is a boolean
     column, collected together with the output columns; only the rows where a
@@ -140,7 +141,8 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
             return pl.repeat(pl.lit(default, dtype=dtype), pl.len())
         return expr.replace_strict(mapping, default=default, return_dtype=dtype)
 
-    lf = (pl.concat([r, long, usable, *amounts], how="horizontal").lazy()
+    known = [] if known_incidents is None else [incident_rows(r["incident_id"], known_incidents)]
+    lf = (pl.concat([r, long, usable, *amounts, *(k.to_frame() for k in known)], how="horizontal").lazy()
           .join(source_table.lazy(), left_on="source_id", right_on="src.id", how="left", maintain_order="left")
           .join(dates.lazy().select(pl.all().name.prefix("date.")), left_on="use.event_date", right_on="date.text",
                 how="left", maintain_order="left")
@@ -169,7 +171,6 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
         whole=col("arrests").str.contains(r"^[0-9]{1,6}$"),  # digits only: no floats, no overflow
         known_cur=col("currency").is_in(sorted(CURRENCIES)),
         is_price=col("kind") == "price",
-        **({"incident_known": col("incident_id").is_in(known_incidents.implode())} if known_incidents is not None else {}),
     )
     # Layer 2: dates, units, currencies
     has_date = col("has_date")
@@ -302,7 +303,7 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
     flag(col("src.found").is_null() & ~empty("source_id"), "source_id",
          lambda v, j: f"source_id {v['source_id'][j]!r} is not in sources.csv", needs=["source_id"])
     if known_incidents is not None:
-        flag(~col("incident_known") & ~empty("incident_id"), "incident_id",
+        flag(col("incident_row").is_null() & ~empty("incident_id"), "incident_id",
              lambda v, j: f"incident_id {v['incident_id'][j]!r} is not in incidents.csv", needs=["incident_id"])
     flag(~col("kind").is_in(list(ref.kinds)) & ~empty("kind"), "kind",
          lambda v, j: f"kind must be one of {', '.join(ref.kinds)}, not {v['kind'][j]!r}", needs=["kind"])
@@ -502,7 +503,16 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
         first_line.update((rid, line(row)) for rid, row in firsts.iter_rows())
     values = frame.select(*(col(f"need.{need}").alias(need) for need in needs), *(col(x).alias(f"out.{x}") for x in numeric))
     problems, rejected = checks.problems(frame, values, display, line)
-    return Result(out, problems, rejected)
+    return Result(out, problems, rejected, known[0] if known else None)
+
+
+def incident_rows(ids: pl.Series, incident_ids: pl.Series) -> pl.Series:
+    """`incident_row`: the row in `incident_ids` (unique) of each of `ids`, null for an id not there."""
+    table = pl.DataFrame({"id": incident_ids}).with_row_index("incident_row")
+    rows = pl.DataFrame({"id": ids}).join(table, on="id", how="left", maintain_order="left")["incident_row"]
+    if len(rows) != len(ids):
+        raise ValueError("incident ids must be unique (etl.incidents.check_incidents says which are not)")
+    return rows
 
 
 
