@@ -19,7 +19,7 @@ from __future__ import annotations
 import polars as pl
 
 from etl.errors import Problem
-from etl.normalise import ID_PATTERN, _Collector, incident_rows
+from etl.normalise import ID_PATTERN, _Collector, _repeated, incident_rows
 
 INCIDENT_COLUMNS = ["incident_id", "scope", "parts", "representative", "notes"]
 # The columns of the output that the incident rule reads: all it needs of a row.
@@ -92,11 +92,11 @@ def check_incidents(incidents: pl.DataFrame, scopes: tuple[str, ...], display: s
     c.flag(ids == "", "incident_id", "is empty")
     c.flag((ids != "") & ~ids.str.contains(ID_PATTERN), "incident_id",
            lambda i: f"{ids[i]!r} is not an identifier (letters, digits, '.', '_', '-'; starting with a letter or digit; at most 80 characters)")
-    c.flag(ids.is_duplicated() & ~ids.is_first_distinct(), "incident_id", lambda i: f"duplicate incident_id {ids[i]!r}")
+    c.flag(_repeated(ids), "incident_id", lambda i: f"duplicate incident_id {ids[i]!r}")
     scope = incidents["scope"]
     c.flag(~scope.is_in(list(scopes)), "scope", lambda i: f"scope must be {' or '.join(scopes)}, not {scope[i]!r}")
-    with_parts = incidents.select(pl.col("parts").str.split(" ").alias("part"), pl.col("scope")).with_row_index("row")
-    parts = with_parts.explode("part").filter(pl.col("part") != "")
+    with_parts = incidents.select("parts", "scope").with_row_index("row").filter(pl.col("parts") != "")
+    parts = with_parts.select("row", "scope", pl.col("parts").str.split(" ").alias("part")).explode("part").filter(pl.col("part") != "")
     unknown = parts.filter(~pl.col("part").is_in(ids.implode()))
     for row, part in unknown.select("row", "part").iter_rows():
         c.found.append((row, 0, "parts", f"part {part!r} is not an incident in incidents.csv", "error"))

@@ -54,13 +54,12 @@ class Result:
 
 
 class _Collector:
-    """Problems of one input table, located by the physical line of each row."""
+    """Problems of a table checked column by column (sources.csv, incidents.csv), located by the physical line of each row."""
 
     def __init__(self, n: int, display: str, lines: list[int] | None):
         self.display = display
         self.lines = lines if lines is not None else list(range(2, n + 2))
         self.found: list[tuple[int, int, str, str, str]] = []  # (row, column order, column, message, severity)
-        self.n = n
 
     def flag(self, mask: pl.Series, column: str, message: str | Callable[[int], str], severity: str = "error") -> None:
         """Record a problem for each row where `mask` holds; `message` is a text or a function of the row."""
@@ -72,13 +71,6 @@ class _Collector:
     def problems(self) -> list[Problem]:
         return [Problem(self.display, self.lines[row], column, message, severity)
                 for row, _, column, message, severity in sorted(self.found, key=lambda p: (p[0], p[1]))]
-
-    def rejected(self) -> pl.Series:
-        mask = [False] * self.n
-        for row, _, _, _, severity in self.found:
-            if severity == "error":
-                mask[row] = True
-        return pl.Series("rejected", mask, dtype=pl.Boolean)
 
 
 def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, today: dt.date | None = None,
@@ -142,7 +134,8 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
         return expr.replace_strict(mapping, default=default, return_dtype=dtype)
 
     known = [] if known_incidents is None else [incident_rows(r["incident_id"], known_incidents)]
-    lf = (pl.concat([r, long, usable, *amounts, *(k.to_frame() for k in known)], how="horizontal").lazy()
+    repeated = _repeated(r["report_id"]).alias("repeated").to_frame()
+    lf = (pl.concat([r, long, usable, *amounts, *(k.to_frame() for k in known), repeated], how="horizontal").lazy()
           .join(source_table.lazy(), left_on="source_id", right_on="src.id", how="left", maintain_order="left")
           .join(dates.lazy().select(pl.all().name.prefix("date.")), left_on="use.event_date", right_on="date.text",
                 how="left", maintain_order="left")
@@ -150,16 +143,11 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
                 maintain_order="left"))
 
     # Layer 1: everything that reads only the cells, the joins and the grammar's columns
-    if r["report_id"].is_sorted():  # (as written by hand or by a tool) a duplicate follows the id it repeats
-        first_use = (col("report_id") != col("report_id").shift(1)).fill_null(True)
-    else:
-        first_use = col("report_id").is_first_distinct()
     is_kpw = col("currency") == MARKET_CURRENCY
     lf = lf.with_columns(
         published=col("src.published").fill_null(""),
         pub_ok=~col("pub.invalid").fill_null(True) & (col("src.published").fill_null("") != ""),
         has_date=~empty("event_date"),
-        first_use=first_use,
         country_ok=col("country").is_in(sorted(COUNTRIES)),
         drug_name=lookup(col("drug").str.to_lowercase(), ref.drugs, None, pl.String),
         q_unit=col("q.unit").fill_null("").str.to_lowercase(),
@@ -297,7 +285,7 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
              "starting with a letter or digit; at most 80 characters)", needs=[name])
     first_line: dict[str, int] = {}  # filled below for the duplicated ids only
     dup_check = len(checks.items)
-    flag(~empty("report_id") & ~col("first_use"), "report_id",
+    flag(~empty("report_id") & col("repeated"), "report_id",
          lambda v, j: f"duplicate report_id {v['report_id'][j]!r} (first used on line {first_line[v['report_id'][j]]})",
          needs=["report_id"])
     flag(col("src.found").is_null() & ~empty("source_id"), "source_id",
@@ -506,6 +494,13 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
     return Result(out, problems, rejected, known[0] if known else None)
 
 
+def _repeated(ids: pl.Series) -> pl.Series:
+    """True for each id already used on an earlier row."""
+    if ids.is_sorted():  # (as written by hand or by a tool) a repeat follows the id it repeats: no hashing
+        return (ids == ids.shift(1)).fill_null(False)
+    return ~ids.is_first_distinct()
+
+
 def incident_rows(ids: pl.Series, incident_ids: pl.Series) -> pl.Series:
     """`incident_row`: the row in `incident_ids` (unique) of each of `ids`, null for an id not there."""
     table = pl.DataFrame({"id": incident_ids}).with_row_index("incident_row")
@@ -587,7 +582,7 @@ def validate_sources(sources: pl.DataFrame, ref: Reference, display: str = "sour
     c = _Collector(sources.height, display, lines)
     ids = sources["source_id"]
     c.flag(ids == "", "source_id", "is empty")
-    c.flag(ids.is_duplicated() & ~ids.is_first_distinct() & (ids != ""), "source_id", lambda i: f"duplicate source_id {ids[i]!r}")
+    c.flag(_repeated(ids) & (ids != ""), "source_id", lambda i: f"duplicate source_id {ids[i]!r}")
     c.flag((ids != "") & ~ids.str.contains(ID_PATTERN), "source_id",
            lambda i: f"{ids[i]!r} is not an identifier (letters, digits, '.', '_', '-'; starting with a letter or digit; at most 80 characters)")
     for col in ("outlet", "title"):

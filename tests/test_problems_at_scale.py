@@ -161,3 +161,35 @@ def test_incident_rows_refuses_repeated_incident_ids():
     with pytest.raises(ValueError, match="unique"):
         incident_rows(pl.Series(["a", "b"]), pl.Series(["a", "a"]))
     assert incident_rows(pl.Series(["b", "x", "a"]), pl.Series(["a", "b"])).to_list() == [1, None, 0]
+
+
+@pytest.mark.parametrize("shuffle", [False, True], ids=["sorted ids", "unsorted ids"])
+def test_a_repeated_id_is_found_whether_or_not_the_ids_are_sorted(tmp_path, reference, shuffle):
+    from etl.incidents import check_incidents
+    from etl.normalise import validate_sources
+
+    ids = ["a", "a", "b", "c", "c", "c", "d"]
+    order = [3, 0, 6, 4, 1, 5, 2] if shuffle else list(range(len(ids)))
+    ids = [ids[i] for i in order]
+    repeated_lines = [line for line, i in enumerate(ids, start=2) if i in ids[:line - 2]]
+    incidents = pl.DataFrame({"incident_id": ids, "scope": ["single"] * 7, "parts": [""] * 7, "representative": [""] * 7,
+                              "notes": [""] * 7})
+    assert [(p.line, p.message) for p in check_incidents(incidents, ("single", "total"))] == [
+        (line, f"duplicate incident_id {ids[line - 2]!r}") for line in repeated_lines]
+    sources = pl.DataFrame({"source_id": ids, "source_type": ["press"] * 7, "outlet": ["o"] * 7, "title": ["t"] * 7,
+                            "published": ["2011-01-01"] * 7, "url": [""] * 7, "via": [""] * 7})
+    assert [(p.line, p.message) for p in validate_sources(sources, reference)] == [
+        (line, f"duplicate source_id {ids[line - 2]!r}") for line in repeated_lines]
+
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    reports = pd.read_csv(RAW / "reports.csv", dtype="string", keep_default_na=False)
+    if shuffle:
+        reports = reports.sample(frac=1, random_state=1).reset_index(drop=True)
+    reports.loc[11, "report_id"] = reports.loc[10, "report_id"]  # line 13 repeats line 12
+    reports.to_csv(raw / "reports.csv", index=False, lineterminator="\n")
+    assert pl.Series(reports["report_id"].tolist()).is_sorted() == (not shuffle)
+    with pytest.raises(InputProblems) as err:
+        run(raw, REFERENCE, tmp_path / "out")
+    assert [str(p).split(":", 1)[1] for p in err.value.problems if p.severity == "error"] == [
+        f"13: report_id: duplicate report_id {reports.loc[10, 'report_id']!r} (first used on line 12)"]
