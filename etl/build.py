@@ -105,8 +105,10 @@ def run(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejects
 
     rejected = result.rejected
     kept = result.frame.filter(~rejected) if rejected.any() else result.frame  # no copy when nothing is rejected
+    rows = None if result.incident_row is None else (
+        result.incident_row.filter(~rejected) if rejected.any() else result.incident_row)
     derived = incident_columns(kept.select(KEY_COLUMNS), incidents.frame if incidents is not None else None,
-                               ref.source_types)
+                               ref.source_types, rows)
     frame = pl.concat([kept, derived], how="horizontal").select(NAMES)
     _validate(frame, ref, out / OUTPUT_NAME)
 

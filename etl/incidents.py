@@ -12,14 +12,14 @@ A curator can override the rule for an incident in data/raw/incidents.csv
 (column `representative`). Incidents with scope `total` sum other incidents
 (an operation total, an annual total); they are never added on top of their parts.
 
-The rule is one sort of the rows plus window expressions over (incident, kind).
+The rule is one sort of integer group numbers and the rule's keys, read off in runs.
 """
 from __future__ import annotations
 
 import polars as pl
 
 from etl.errors import Problem
-from etl.normalise import ID_PATTERN, _Collector
+from etl.normalise import ID_PATTERN, _Collector, _repeated, incident_rows
 
 INCIDENT_COLUMNS = ["incident_id", "scope", "parts", "representative", "notes"]
 # The columns of the output that the incident rule reads: all it needs of a row.
@@ -27,40 +27,61 @@ KEY_COLUMNS = ["incident_id", "kind", "quantity_kg", "value_usd", "quantity_coun
 DERIVED = ["incident_scope", "incident_parts", "is_representative", "incident_reports", "incident_kg_min", "incident_kg_max"]
 
 
-def incident_columns(keys: pl.DataFrame, incidents: pl.DataFrame | None, source_ranks: dict[str, int]) -> pl.DataFrame:
-    """The incident columns (DERIVED) of every row of `keys` (the KEY_COLUMNS of all output rows), in row order."""
+def incident_columns(keys: pl.DataFrame, incidents: pl.DataFrame | None, source_ranks: dict[str, int],
+                     rows: pl.Series | None = None) -> pl.DataFrame:
+    """The incident columns (DERIVED) of every row of `keys` (the KEY_COLUMNS of all output rows), in row order.
+
+    `rows`: each key row's incident as its row in `incidents` (etl.normalise.incident_rows; the build has it from
+    normalise), else looked up here.
+
+    Each group (incident and kind) gets an integer number; one sort by that number
+    and the rule's keys puts each group's representative first, the group's
+    figures are read off the sorted runs, and the results go back to row order
+    (no sort of the output).
+    """
     if incidents is None:
         incidents = pl.DataFrame(schema={c: pl.String for c in INCIDENT_COLUMNS})
-    table = incidents.select("incident_id", "scope", "parts", pl.col("representative").fill_null("").alias("chosen"))
-    group = ["incident_id", "kind"]
+    if rows is None:
+        rows = incident_rows(keys["incident_id"], incidents["incident_id"])
+    table = incidents.select("scope", "parts", pl.col("representative").fill_null("").alias("chosen"))[rows]
     unknown_rank = max(source_ranks.values(), default=0) + 1
-    frame = (
-        keys.select(KEY_COLUMNS).with_row_index("row")
-        .join(table, on="incident_id", how="left", maintain_order="left")
-        .with_columns(
-            has_figure=pl.any_horizontal(pl.col(c).is_not_null() for c in ("quantity_kg", "value_usd", "quantity_count")),
-            rank=pl.col("source_type").replace_strict(source_ranks, default=unknown_rank, return_dtype=pl.Int64),
-            published=pl.col("source_date").replace("", "0000"),
-            kg=pl.col("quantity_kg").fill_null(float("inf")),
-            usd=pl.col("value_usd").fill_null(float("inf")),
-        )
-        .sort([*group, "has_figure", "rank", "published", "kg", "usd", "report_id"],
-              descending=[False, False, True, False, True, False, False, False])
-        .with_columns(
-            by_rule=pl.int_range(pl.len()).over(group) == 0,
-            picked=(pl.col("report_id") == pl.col("chosen")).fill_null(False),
-        )
-        .with_columns(
-            is_representative=pl.when(pl.col("picked").any().over(group)).then(pl.col("picked")).otherwise(pl.col("by_rule")),
-            incident_reports=pl.len().over(group).cast(pl.Int64),
-            incident_kg_min=pl.col("quantity_kg").min().over(group),
-            incident_kg_max=pl.col("quantity_kg").max().over(group),
-            incident_scope=pl.col("scope").fill_null("single"),
-            incident_parts=pl.col("parts").fill_null(""),
-        )
-        .sort("row")
+    frame = pl.concat([keys.select(KEY_COLUMNS), table, pl.DataFrame({"incident": rows})], how="horizontal")
+    # the group's number: from the incident's row in incidents.csv (else its first row here) and the kind
+    if frame["incident"].null_count():
+        frame = frame.with_row_index("row")
+        incident = pl.col("row").first().over("incident_id").cast(pl.Int64)
+    else:
+        incident = pl.col("incident").cast(pl.Int64)
+    kinds = {kind: i for i, kind in enumerate(frame["kind"].unique().sort().to_list())} or {"": 0}  # (no rows: {"": 0})
+    frame = frame.with_columns(
+        group=incident * len(kinds) + pl.col("kind").replace_strict(kinds, return_dtype=pl.Int64),
+        has_figure=pl.any_horizontal(pl.col(c).is_not_null() for c in ("quantity_kg", "value_usd", "quantity_count")),
+        rank=pl.col("source_type").replace_strict(source_ranks, default=unknown_rank, return_dtype=pl.Int64),
+        published=pl.col("source_date").replace("", "0000"),
+        kg=pl.col("quantity_kg").fill_null(float("inf")),
+        usd=pl.col("value_usd").fill_null(float("inf")),
+        picked=(pl.col("report_id") == pl.col("chosen")).fill_null(False),
     )
-    return frame.select(DERIVED)
+    order = frame.select(pl.arg_sort_by(["group", "has_figure", "rank", "published", "kg", "usd", "report_id"],
+                                        descending=[False, True, False, True, False, False, False],
+                                        maintain_order=True)).to_series()
+    back = order.arg_sort()  # sorted position -> row
+    ranked = frame.select("group", "quantity_kg")[order]
+    first = (ranked["group"] != ranked["group"].shift(1)).fill_null(True)  # the rule's pick: first of its group
+    run = first.cast(pl.Int64).cum_sum() - 1  # the group's number in sorted order
+    groups = ranked.with_columns(picked=frame["picked"][order], run=run.set_sorted()).group_by("run", maintain_order=True).agg(
+        override=pl.col("picked").any(),
+        incident_reports=pl.len().cast(pl.Int64),
+        incident_kg_min=pl.col("quantity_kg").min(),
+        incident_kg_max=pl.col("quantity_kg").max(),
+    )[run[back]]  # each row's group, in row order
+    return pl.concat([frame.select("picked", incident_scope=pl.col("scope").fill_null("single"),
+                                   incident_parts=pl.col("parts").fill_null("")), groups,
+                      pl.DataFrame({"first": first[back]})], how="horizontal").select(
+        pl.col("incident_scope", "incident_parts"),
+        is_representative=pl.when(pl.col("override")).then(pl.col("picked")).otherwise(pl.col("first")),
+        incident_reports=pl.col("incident_reports"), incident_kg_min=pl.col("incident_kg_min"),
+        incident_kg_max=pl.col("incident_kg_max")).select(DERIVED)
 
 
 def check_incidents(incidents: pl.DataFrame, scopes: tuple[str, ...], display: str = "incidents.csv",
@@ -71,11 +92,11 @@ def check_incidents(incidents: pl.DataFrame, scopes: tuple[str, ...], display: s
     c.flag(ids == "", "incident_id", "is empty")
     c.flag((ids != "") & ~ids.str.contains(ID_PATTERN), "incident_id",
            lambda i: f"{ids[i]!r} is not an identifier (letters, digits, '.', '_', '-'; starting with a letter or digit; at most 80 characters)")
-    c.flag(ids.is_duplicated() & ~ids.is_first_distinct(), "incident_id", lambda i: f"duplicate incident_id {ids[i]!r}")
+    c.flag(_repeated(ids), "incident_id", lambda i: f"duplicate incident_id {ids[i]!r}")
     scope = incidents["scope"]
     c.flag(~scope.is_in(list(scopes)), "scope", lambda i: f"scope must be {' or '.join(scopes)}, not {scope[i]!r}")
-    with_parts = incidents.select(pl.col("parts").str.split(" ").alias("part"), pl.col("scope")).with_row_index("row")
-    parts = with_parts.explode("part").filter(pl.col("part") != "")
+    with_parts = incidents.select("parts", "scope").with_row_index("row").filter(pl.col("parts") != "")
+    parts = with_parts.select("row", "scope", pl.col("parts").str.split(" ").alias("part")).explode("part").filter(pl.col("part") != "")
     unknown = parts.filter(~pl.col("part").is_in(ids.implode()))
     for row, part in unknown.select("row", "part").iter_rows():
         c.found.append((row, 0, "parts", f"part {part!r} is not an incident in incidents.csv", "error"))
