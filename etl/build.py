@@ -20,8 +20,10 @@ import datetime as dt
 import hashlib
 import io
 import json
+import mmap
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,8 +80,10 @@ def build(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejec
     `files` maps each output path (and the rejects path, with `keep_going`) to its bytes.
     """
     result = run(raw, reference, out, keep_going, rejects, today)
-    csv_data = csv_bytes(result.frame)
-    parquet_data = parquet_bytes(result.frame)
+    with ThreadPoolExecutor(1) as pool:  # the two files are made at the same time (each writer releases the GIL)
+        parquet = pool.submit(parquet_bytes, result.frame)
+        csv_data = csv_bytes(result.frame)
+        parquet_data = parquet.result()
     result.files = {
         out / OUTPUT_NAME: csv_data,
         out / PARQUET_NAME: parquet_data,
@@ -178,25 +182,44 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
 rejects_bytes = csv_bytes
 
 
-PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, statistics=True)
+# zstd level 1 costs about a third less time than level 3 for a file about a tenth larger. A fixed row-group size
+# makes the bytes depend on the rows alone, not on how the frame happens to be split in memory.
+PARQUET_OPTIONS = dict(compression="zstd", compression_level=1, statistics=True, row_group_size=262_144)
 
 
 def parquet_bytes(frame: pl.DataFrame) -> bytes:
+    """The output table as Parquet, in exactly the bytes `write` puts in the file."""
     buffer = io.BytesIO()
-    frame.write_parquet(buffer, **PARQUET_OPTIONS)
+    _write_parquet(frame, buffer)
     return buffer.getvalue()
 
 
+def _write_parquet(frame: pl.DataFrame, target: Path | io.BytesIO) -> None:
+    frame.lazy().sink_parquet(target, **PARQUET_OPTIONS)  # row groups encoded in parallel
+
+
 def write(result: BuildResult) -> None:
-    """Publish the outputs of `result`: all together or none (and the rejects file, if any, just before)."""
+    """Publish the outputs of `result`: all together or none (and the rejects file, if any, just before).
+
+    The CSV and the Parquet file are written at the same time, each hashed as soon
+    as it is complete; the data package, which records both hashes, comes last.
+    """
     out = result.out
     if result.rejects is not None:
         _write_rejects(result.rejects, result.rejects_path)
     with staged_outputs(out, OUTPUT_NAMES) as temps:
-        write_csv(result.frame, temps[OUTPUT_NAME])
-        result.frame.write_parquet(temps[PARQUET_NAME], **PARQUET_OPTIONS)
-        digests = {name: _file_digest(temps[name]) for name in (OUTPUT_NAME, PARQUET_NAME)}
+        csv_path, parquet_path = temps[OUTPUT_NAME], temps[PARQUET_NAME]
+        with ThreadPoolExecutor(1) as pool:  # leaving the block waits for the thread, also after an error
+            parquet = pool.submit(_written, lambda: _write_parquet(result.frame, parquet_path), parquet_path)
+            digests = {OUTPUT_NAME: _written(lambda: write_csv(result.frame, csv_path), csv_path)}
+            digests[PARQUET_NAME] = parquet.result()
         temps[DATAPACKAGE_NAME].write_bytes(datapackage_bytes(result, digests))
+
+
+def _written(writer, path: Path) -> tuple[int, str]:
+    """Run `writer`, then the size and sha256 of the file it wrote at `path`."""
+    writer()
+    return _file_digest(path)
 
 
 def _write_rejects(rejects: pl.DataFrame, path: Path) -> None:
@@ -217,13 +240,13 @@ def _digest(data: bytes) -> tuple[int, str]:
 
 
 def _file_digest(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
+    """Size and sha256 of the file at `path`, hashed from the page cache without copying (the GIL is released)."""
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-            size += len(block)
-    return size, digest.hexdigest()
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            return 0, hashlib.sha256().hexdigest()
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return size, hashlib.sha256(mm).hexdigest()
 
 
 # ---------------------------------------------------------------------------

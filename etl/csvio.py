@@ -72,6 +72,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 
 from etl.errors import Problem
 
@@ -515,48 +516,121 @@ def _guarded(col: pl.Expr) -> pl.Expr:
 def csv_bytes(frame: pl.DataFrame | pd.DataFrame, header: bool = True) -> bytes:
     """`frame` as the project's CSV (format in the module docstring), formula-safe; a pandas index is not written."""
     buffer = io.BytesIO()
-    _prepared(frame).write_csv(buffer, include_header=header, **_WRITE_OPTIONS)
-    return buffer.getvalue()
+    frame = _as_polars(frame)
+    _prepared(frame).sink_csv(buffer, include_header=header, **_WRITE_OPTIONS)
+    data = buffer.getvalue()
+    if b"\x00" in data:  # a NUL somewhere in the text: write it again with every NUL replaced
+        buffer = io.BytesIO()
+        _prepared(frame, nul=True).sink_csv(buffer, include_header=header, **_WRITE_OPTIONS)
+        data = buffer.getvalue()
+    return data
 
 
-def write_csv(frame: pl.DataFrame, path: Path, header: bool = True) -> None:
-    """Write `frame` to `path` in exactly the bytes `csv_bytes` gives (the Polars writer, straight to the file)."""
-    _prepared(frame).write_csv(path, include_header=header, **_WRITE_OPTIONS)
+def write_csv(frame: pl.DataFrame | pd.DataFrame, path: Path, header: bool = True) -> None:
+    """Write `frame` to `path` in exactly the bytes `csv_bytes` gives (streamed by Polars, straight to the file).
+
+    The changed columns (formula guard, empty text, booleans) are made a batch at
+    a time while the file is written: no second copy of the table is built.
+    """
+    frame = _as_polars(frame)
+    _prepared(frame).sink_csv(path, include_header=header, **_WRITE_OPTIONS)
+    if _holds_nul(path):  # a NUL somewhere in the text (rare): write the file again with every NUL replaced
+        _prepared(frame, nul=True).sink_csv(path, include_header=header, **_WRITE_OPTIONS)
 
 
 _WRITE_OPTIONS = {"separator": ",", "line_terminator": "\n", "quote_char": '"', "quote_style": "necessary",
                   "null_value": "", "include_bom": False}
 
 
-def _prepared(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame:
-    """The frame as Polars, with the formula guard, NUL replaced, booleans as True/False and empty text as missing."""
-    if isinstance(frame, pd.DataFrame):
-        frame = _from_pandas(frame)
-    names = [("'" + c) if c.startswith(FORMULA_PREFIXES) else c for c in frame.columns]
+def _holds_nul(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return mm.find(b"\x00") >= 0
+
+
+def _as_polars(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame:
+    return _from_pandas(frame) if isinstance(frame, pd.DataFrame) else frame
+
+
+def _prepared(frame: pl.DataFrame, nul: bool = False) -> pl.LazyFrame:
+    """The frame to write, as a lazy plan: formula guard, booleans as True/False, empty text as missing.
+
+    Only the columns that need it are changed: a text column is guarded when one
+    of its cells starts with a formula character (`_risky_columns`), and turned
+    from "" to missing when it holds "". With `nul`, every NUL in the text and in
+    the names becomes U+FFFD (the writers check their output for NUL and only
+    then ask for this, so the usual case pays nothing for it).
+    """
+    names = [_safe_name(c, nul) for c in frame.columns]
     if names != frame.columns:
         frame = frame.rename(dict(zip(frame.columns, names)))
     casts = [pl.col(n).cast(pl.String) for n, t in frame.schema.items() if isinstance(t, (pl.Categorical, pl.Enum))]
     if casts:
         frame = frame.with_columns(casts)
     texts = [n for n, t in frame.schema.items() if t == pl.String]
-    found = frame.select([pl.col(n).str.contains(_FORMULA_PATTERN).any().alias(f"f{i}") for i, n in enumerate(texts)]
-                         + [pl.col(n).str.contains("\x00", literal=True).any().alias(f"n{i}") for i, n in enumerate(texts)]
-                         ).row(0) if texts and frame.height else [False] * (2 * len(texts))
+    risky = _risky_columns(frame, texts) if not nul else set(texts)
+    blank = set()
+    if frame.width > 1 and texts and frame.height:  # a lone column keeps "" so no record is a blank line
+        found = frame.select(pl.col(texts).eq("").any()).row(0)
+        blank = {name for name, has in zip(texts, found) if has}
     exprs = []
-    for i, name in enumerate(texts):
+    for name in texts:
+        if name not in risky and name not in blank:
+            continue
         col = pl.col(name)
-        if found[len(texts) + i]:
+        if nul:
             col = col.str.replace_all("\x00", "\ufffd", literal=True)
-        if found[i] or found[len(texts) + i]:
+        if name in risky:
             col = _guarded(col)
-        if frame.width > 1:  # empty text is written as nothing; a lone column keeps "" so no record is a blank line
+        if name in blank:
             col = pl.when(col != "").then(col)
         exprs.append(col.alias(name))
     for name, dtype in frame.schema.items():
         if dtype == pl.Boolean:
             col = pl.col(name)
             exprs.append(pl.when(col).then(pl.lit("True")).when(~col).then(pl.lit("False")).alias(name))
-    return frame.with_columns(exprs) if exprs else frame
+    lazy = frame.lazy()
+    return lazy.with_columns(exprs) if exprs else lazy
+
+
+def _safe_name(name: str, nul: bool) -> str:
+    if nul:
+        name = name.replace("\x00", "\ufffd")
+    return ("'" + name) if name.startswith(FORMULA_PREFIXES) else name
+
+
+_RISKY_FIRST_BYTE = np.zeros(256, bool)
+_RISKY_FIRST_BYTE[[ord(c) for c in FORMULA_PREFIXES]] = True
+
+
+def _risky_columns(frame: pl.DataFrame, texts: list[str]) -> set[str]:
+    """The text columns with a cell that may start with a formula character.
+
+    Read from the first byte of each cell, which an Arrow string view holds in
+    place (bytes 4 to 7 of its 16-byte view are the first four bytes of the text,
+    whatever its length): no pass over the text itself. The answer may include a
+    column with no such cell (a missing cell's view is not read apart), never
+    miss one; a column not held as string views is checked with a regex.
+    """
+    if not texts or not frame.height:
+        return set()
+    table = frame.select(texts).to_arrow(compat_level=pl.CompatLevel.newest())
+    risky = set()
+    for name, column in zip(texts, table.columns):
+        for chunk in column.chunks:
+            if not len(chunk):
+                continue
+            if chunk.type != pa.string_view() or chunk.buffers()[1] is None:
+                if frame.select(pl.col(name).str.contains(_FORMULA_PATTERN).any()).item():
+                    risky.add(name)
+                break
+            views = np.frombuffer(chunk.buffers()[1], np.uint8, count=16 * (chunk.offset + len(chunk)))
+            if _RISKY_FIRST_BYTE[views[16 * chunk.offset + 4 :: 16]].any():
+                risky.add(name)
+                break
+    return risky
 
 
 def _from_pandas(frame: pd.DataFrame) -> pl.DataFrame:
