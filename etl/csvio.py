@@ -131,35 +131,46 @@ def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str,
     with fh:
         if os.fstat(fh.fileno()).st_size == 0:
             return None, [_empty(display, expected)]
+        # While the structure is scanned here, two threads hash the file and have Polars parse it (all three
+        # release the GIL); the parse is used only if the scan finds the file sound.
+        parser = _Background(lambda: _read_polars(path))
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            hasher = _Hasher(mm)  # hashes in a thread while the scan runs (both release the GIL)
+            hasher = _Background(lambda: hashlib.sha256(mm).hexdigest())
             data = np.frombuffer(mm, dtype=np.uint8)
             try:
                 outcome = _check(display, expected, optional, mm, data)
             finally:
                 del data  # the mmap cannot close while a view of it is alive
                 digest = hasher.result()
+    parsed = parser.result()
     if isinstance(outcome, list):
         return None, outcome
     header, scan = outcome
-    original = _parse_cells(path, header, scan)  # the file is mapped once more, by Polars, now ours is closed
+    original = _parse_cells(path, header, scan, parsed)
     frame = _strip(original)
     lines = pl.Series("line", scan.data_lines, dtype=pl.UInt32)
     return CsvTable(path, display, digest, header, original, frame, lines), []
 
 
-class _Hasher(threading.Thread):
-    def __init__(self, mm: mmap.mmap):
+class _Background(threading.Thread):
+    """`work()` run in a thread; `result()` waits for it and gives its value (or raises its exception)."""
+
+    def __init__(self, work):
         super().__init__(daemon=True)
-        self.mm, self.digest = mm, ""
+        self.work, self.value, self.error = work, None, None
         self.start()
 
     def run(self) -> None:
-        self.digest = hashlib.sha256(self.mm).hexdigest()
+        try:
+            self.value = self.work()
+        except BaseException as err:  # handed to the caller by result()
+            self.error = err
 
-    def result(self) -> str:
+    def result(self):
         self.join()
-        return self.digest
+        if self.error is not None:
+            raise self.error
+        return self.value
 
 
 def _empty(display: str, expected: list[str]) -> Problem:
@@ -247,28 +258,26 @@ def _scan(data: np.ndarray, start: int) -> _Scan:
             lone = cr[~followed]
         else:
             lone = cr
-        line_breaks.append(np.sort(np.concatenate([lf, lone])) + lo)
+        line_breaks.append((np.sort(np.concatenate([lf, lone])) if len(lone) else lf) + lo)
         if outside is None:  # no quote anywhere in this block, and it started outside quotes
             lf_out, lone_out = lf, lone
         elif outside is False:  # the whole block is inside one quoted cell
             lf_out = lone_out = np.zeros(0, np.int64)
         else:
             lf_out, lone_out = lf[outside(lf)], lone[outside(lone)]
-        # commas per record: all commas between two record breaks, less those within quoted cells
-        is_comma = (block == _COMMA).view(np.uint8)
-        segments = np.concatenate([[0], lf_out + 1])
-        counts = np.zeros(len(segments), np.int64)
-        fits = segments < len(block)
-        counts[fits] = np.add.reduceat(is_comma, segments[fits], dtype=np.int32)
+        # commas per record: all commas between two record breaks (the last count is the record still open at the
+        # block's end), less those within quoted cells; counted by bisecting the commas' offsets
         if outside is False:
-            counts[:] = 0
-        elif outside is not None:
+            counts = np.zeros(1, np.int64)
+        else:
+            commas = np.flatnonzero(block == _COMMA)
+            counts = np.diff(np.searchsorted(commas, lf_out), prepend=0, append=len(commas))
+        if isinstance(outside, _Outside):
             bounds = np.concatenate([[0] if outside.inside_at_start else [], q]).astype(np.int64)
             if len(bounds) % 2:
                 bounds = np.concatenate([bounds, [len(block)]])
-            opens = bounds[0::2]
-            sums = np.add.reduceat(is_comma, bounds[:-1] if bounds[-1] >= len(block) else bounds, dtype=np.int32)
-            quoted = sums[0::2]
+            opens = bounds[0::2]  # each quoted stretch is [open, close): commas there are text
+            quoted = np.searchsorted(commas, bounds[1::2]) - np.searchsorted(commas, opens)
             if quoted.any():
                 record = np.searchsorted(lf_out, opens)
                 counts -= np.bincount(record, weights=quoted, minlength=len(counts)).astype(np.int64)
@@ -440,14 +449,30 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {more:,} more" if more > 0 else "")
 
 
-def _parse_cells(path: Path, header: list[str], scan: _Scan) -> pl.DataFrame:
-    """The data rows' cells as text, parsed by Polars (blank lines dropped), checked against the scan."""
-    schema = {name: pl.String for name in header}
+def _read_polars(path: Path) -> pl.DataFrame | None:
+    """Every record of `path` as text cells, parsed by Polars (header names as Polars reads them); None if it cannot."""
     try:
-        frame = pl.read_csv(path, has_header=True, schema=schema, empty_string_is_null=False, quote_char='"',
-                            infer_schema=False, raise_if_empty=False)
-    except pl.exceptions.PolarsError:  # the scan found the file sound: read it exactly, record by record
-        frame = pl.DataFrame(schema=schema)
+        return pl.read_csv(path, has_header=True, infer_schema=False, empty_string_is_null=False, quote_char='"',
+                           raise_if_empty=False)
+    except pl.exceptions.PolarsError:
+        return None
+
+
+def _parse_cells(path: Path, header: list[str], scan: _Scan, parsed: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The data rows' cells as text, parsed by Polars (blank lines dropped), checked against the scan.
+
+    `parsed` is `_read_polars(path)` when already done; it is used only if its
+    names are exactly the header's.
+    """
+    schema = {name: pl.String for name in header}
+    if parsed is not None and parsed.columns == header and all(t == pl.String for t in parsed.dtypes):
+        frame = parsed
+    else:
+        try:
+            frame = pl.read_csv(path, has_header=True, schema=schema, empty_string_is_null=False, quote_char='"',
+                                infer_schema=False, raise_if_empty=False)
+        except pl.exceptions.PolarsError:  # the scan found the file sound: read it exactly, record by record
+            frame = pl.DataFrame(schema=schema)
     blank_after_header = scan.blank[1:]
     if frame.height == len(blank_after_header):
         if blank_after_header.any():
