@@ -584,11 +584,11 @@ def _prepared(frame: pl.DataFrame, nul: bool = False) -> pl.LazyFrame:
 
     Only the columns that need it are changed: a text column is guarded when one
     of its cells starts with a formula character (`_risky_columns`), and turned
-    from "" to missing when it holds "". With `nul`, every NUL in the text and in
-    the names becomes U+FFFD (the writers check their output for NUL and only
+    from "" to missing when it holds "". A NUL in a name becomes U+FFFD; with `nul`,
+    every NUL in the text does too (the writers check their output for NUL and only
     then ask for this, so the usual case pays nothing for it).
     """
-    names = [_safe_name(c, nul) for c in frame.columns]
+    names = [_safe_name(c) for c in frame.columns]
     if names != frame.columns:
         frame = frame.rename(dict(zip(frame.columns, names)))
     casts = [pl.col(n).cast(pl.String) for n, t in frame.schema.items() if isinstance(t, (pl.Categorical, pl.Enum))]
@@ -620,9 +620,8 @@ def _prepared(frame: pl.DataFrame, nul: bool = False) -> pl.LazyFrame:
     return lazy.with_columns(exprs) if exprs else lazy
 
 
-def _safe_name(name: str, nul: bool) -> str:
-    if nul:
-        name = name.replace("\x00", "\ufffd")
+def _safe_name(name: str) -> str:
+    name = name.replace("\x00", "\ufffd")
     return ("'" + name) if name.startswith(FORMULA_PREFIXES) else name
 
 
