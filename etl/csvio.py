@@ -20,10 +20,11 @@ Reading (`read_csv`)
 - Physical lines are counted as an editor counts them: LF, CRLF and a lone CR
   each end one line, inside quoted cells too. `CsvTable.lines` holds, for each
   data row, the 1-based line where the row starts.
-- Only when the structure is sound are the cells parsed, by Polars. A file with
-  any structural problem is not read at all: `read_csv` returns every such
-  problem (every ragged line; a broken quote ends the scan because nothing after
-  it can be trusted) and no table.
+- Only when the structure is sound are the cells used; they are parsed by Polars
+  (in a thread, while the scan runs, and thrown away if the scan finds a fault).
+  A file with any structural problem is not read at all: `read_csv` returns
+  every such problem (every ragged line; a broken quote ends the scan because
+  nothing after it can be trusted) and no table.
 
 **Rule for structurally broken rows (also under `--keep-going`):** a row whose
 cells cannot be told apart (wrong number of cells, a broken quote, a NUL byte, a
@@ -49,7 +50,9 @@ quote, LF or CR; quotes are doubled), header first. Text cells go through
 `neutralise_formulas` first. Numbers are written by Polars (shortest round-trip
 digits), booleans as `True`/`False`, missing values and empty text as nothing (a
 one-column table writes empty text as `""` so no record becomes a blank line). A
-NUL character is never written: it becomes U+FFFD.
+NUL character is never written, in a cell or a column name: it becomes U+FFFD.
+`write_csv` streams the file (Polars' `sink_csv`); only the columns that need a
+change (guard, empty text, booleans) are changed, a batch at a time.
 
 Formula guard: a text cell that starts with `=`, `+`, `-`, `@`, TAB, CR or LF
 (the characters spreadsheets treat as the start of a formula, plus the line
