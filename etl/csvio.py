@@ -461,29 +461,19 @@ def _read_polars(path: Path) -> pl.DataFrame | None:
         return None
 
 
-def _parse_cells(path: Path, header: list[str], scan: _Scan, parsed: pl.DataFrame | None = None) -> pl.DataFrame:
-    """The data rows' cells as text, parsed by Polars (blank lines dropped), checked against the scan.
+def _parse_cells(path: Path, header: list[str], scan: _Scan, parsed: pl.DataFrame | None) -> pl.DataFrame:
+    """The data rows' cells as text (blank lines dropped): `parsed` (`_read_polars`) checked against the scan.
 
-    `parsed` is `_read_polars(path)` when already done; it is used only if its
-    names are exactly the header's.
+    When Polars could not read the file, named the columns otherwise than the
+    header, or split the records otherwise than RFC 4180, the exact reader is used.
     """
-    schema = {name: pl.String for name in header}
-    if parsed is not None and parsed.columns == header and all(t == pl.String for t in parsed.dtypes):
-        frame = parsed
-    else:
-        try:
-            frame = pl.read_csv(path, has_header=True, schema=schema, empty_string_is_null=False, quote_char='"',
-                                infer_schema=False, raise_if_empty=False)
-        except pl.exceptions.PolarsError:  # the scan found the file sound: read it exactly, record by record
-            frame = pl.DataFrame(schema=schema)
     blank_after_header = scan.blank[1:]
-    if frame.height == len(blank_after_header):
-        if blank_after_header.any():
-            frame = frame.filter(pl.Series(~blank_after_header))
-    elif frame.height != scan.data_rows:  # Polars split the records otherwise than RFC 4180: use the exact reader
-        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            frame = _parse_exactly(mm, header, scan)
-    return frame
+    if parsed is not None and parsed.columns == header and parsed.height == len(blank_after_header):
+        return parsed.filter(pl.Series(~blank_after_header)) if blank_after_header.any() else parsed
+    if parsed is not None and parsed.columns == header and parsed.height == scan.data_rows:
+        return parsed
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return _parse_exactly(mm, header, scan)
 
 
 def _parse_exactly(mm: mmap.mmap, header: list[str], scan: _Scan) -> pl.DataFrame:
