@@ -20,7 +20,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import mmap
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -240,13 +239,17 @@ def _digest(data: bytes) -> tuple[int, str]:
 
 
 def _file_digest(path: Path) -> tuple[int, str]:
-    """Size and sha256 of the file at `path`, hashed from the page cache without copying (the GIL is released)."""
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size == 0:
-            return 0, hashlib.sha256().hexdigest()
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            return size, hashlib.sha256(mm).hexdigest()
+    """Size and sha256 of the file at `path`, read a block at a time into one buffer (not mapped: a mapped file's
+    pages would count in the process's resident memory)."""
+    digest = hashlib.sha256()
+    size = 0
+    buffer = bytearray(1 << 22)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buffer):
+            digest.update(view[:n])  # releases the GIL
+            size += n
+    return size, digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------

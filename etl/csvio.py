@@ -561,11 +561,13 @@ _WRITE_OPTIONS = {"separator": ",", "line_terminator": "\n", "quote_char": '"', 
 
 
 def _holds_nul(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        if os.fstat(fh.fileno()).st_size == 0:
-            return False
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            return mm.find(b"\x00") >= 0
+    """Whether the file holds a NUL byte (read a block at a time into one buffer, not mapped)."""
+    buffer = bytearray(1 << 22)
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buffer):
+            if buffer.find(b"\x00", 0, n) >= 0:
+                return True
+    return False
 
 
 def _as_polars(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame:
