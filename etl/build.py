@@ -181,9 +181,10 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
 rejects_bytes = csv_bytes
 
 
-# zstd level 1 costs about a third less time than level 3 for a file about a tenth larger. A fixed row-group size
+# LZ4 (Parquet's LZ4_RAW codec) costs about a fifth less time to write than zstd level 1 and about a third less than
+# zstd level 3 (the earlier choice), for a file about a quarter larger than zstd level 1's. A fixed row-group size
 # makes the bytes depend on the rows alone, not on how the frame happens to be split in memory.
-PARQUET_OPTIONS = dict(compression="zstd", compression_level=1, statistics=True, row_group_size=262_144)
+PARQUET_OPTIONS = dict(compression="lz4", statistics=True, row_group_size=262_144)
 
 
 def parquet_bytes(frame: pl.DataFrame) -> bytes:
