@@ -22,6 +22,7 @@ import io
 import json
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,8 +79,10 @@ def build(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejec
     `files` maps each output path (and the rejects path, with `keep_going`) to its bytes.
     """
     result = run(raw, reference, out, keep_going, rejects, today)
-    csv_data = csv_bytes(result.frame)
-    parquet_data = parquet_bytes(result.frame)
+    with ThreadPoolExecutor(1) as pool:  # the two files are made at the same time (each writer releases the GIL)
+        parquet = pool.submit(parquet_bytes, result.frame)
+        csv_data = csv_bytes(result.frame)
+        parquet_data = parquet.result()
     result.files = {
         out / OUTPUT_NAME: csv_data,
         out / PARQUET_NAME: parquet_data,
@@ -180,25 +183,45 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
 rejects_bytes = csv_bytes
 
 
-PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, statistics=True)
+# LZ4 (Parquet's LZ4_RAW codec) costs about a fifth less time to write than zstd level 1 and about a third less than
+# zstd level 3 (the earlier choice), for a file about a quarter larger than zstd level 1's. A fixed row-group size
+# makes the bytes depend on the rows alone, not on how the frame happens to be split in memory.
+PARQUET_OPTIONS = dict(compression="lz4", statistics=True, row_group_size=262_144)
 
 
 def parquet_bytes(frame: pl.DataFrame) -> bytes:
+    """The output table as Parquet, in exactly the bytes `write` puts in the file."""
     buffer = io.BytesIO()
-    frame.write_parquet(buffer, **PARQUET_OPTIONS)
+    _write_parquet(frame, buffer)
     return buffer.getvalue()
 
 
+def _write_parquet(frame: pl.DataFrame, target: Path | io.BytesIO) -> None:
+    frame.lazy().sink_parquet(target, **PARQUET_OPTIONS)  # row groups encoded in parallel
+
+
 def write(result: BuildResult) -> None:
-    """Publish the outputs of `result`: all together or none (and the rejects file, if any, just before)."""
+    """Publish the outputs of `result`: all together or none (and the rejects file, if any, just before).
+
+    The CSV and the Parquet file are written at the same time, each hashed as soon
+    as it is complete; the data package, which records both hashes, comes last.
+    """
     out = result.out
     if result.rejects is not None:
         _write_rejects(result.rejects, result.rejects_path)
     with staged_outputs(out, OUTPUT_NAMES) as temps:
-        write_csv(result.frame, temps[OUTPUT_NAME])
-        result.frame.write_parquet(temps[PARQUET_NAME], **PARQUET_OPTIONS)
-        digests = {name: _file_digest(temps[name]) for name in (OUTPUT_NAME, PARQUET_NAME)}
+        csv_path, parquet_path = temps[OUTPUT_NAME], temps[PARQUET_NAME]
+        with ThreadPoolExecutor(1) as pool:  # leaving the block waits for the thread, also after an error
+            parquet = pool.submit(_written, lambda: _write_parquet(result.frame, parquet_path), parquet_path)
+            digests = {OUTPUT_NAME: _written(lambda: write_csv(result.frame, csv_path), csv_path)}
+            digests[PARQUET_NAME] = parquet.result()
         temps[DATAPACKAGE_NAME].write_bytes(datapackage_bytes(result, digests))
+
+
+def _written(writer, path: Path) -> tuple[int, str]:
+    """Run `writer`, then the size and sha256 of the file it wrote at `path`."""
+    writer()
+    return _file_digest(path)
 
 
 def _write_rejects(rejects: pl.DataFrame, path: Path) -> None:
@@ -219,12 +242,16 @@ def _digest(data: bytes) -> tuple[int, str]:
 
 
 def _file_digest(path: Path) -> tuple[int, str]:
+    """Size and sha256 of the file at `path`, read a block at a time into one buffer (not mapped: a mapped file's
+    pages would count in the process's resident memory)."""
     digest = hashlib.sha256()
     size = 0
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-            size += len(block)
+    buffer = bytearray(1 << 22)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buffer):
+            digest.update(view[:n])  # releases the GIL
+            size += n
     return size, digest.hexdigest()
 
 

@@ -20,10 +20,11 @@ Reading (`read_csv`)
 - Physical lines are counted as an editor counts them: LF, CRLF and a lone CR
   each end one line, inside quoted cells too. `CsvTable.lines` holds, for each
   data row, the 1-based line where the row starts.
-- Only when the structure is sound are the cells parsed, by Polars. A file with
-  any structural problem is not read at all: `read_csv` returns every such
-  problem (every ragged line; a broken quote ends the scan because nothing after
-  it can be trusted) and no table.
+- Only when the structure is sound are the cells used; they are parsed by Polars
+  (in a thread, while the scan runs, and thrown away if the scan finds a fault).
+  A file with any structural problem is not read at all: `read_csv` returns
+  every such problem (every ragged line; a broken quote ends the scan because
+  nothing after it can be trusted) and no table.
 
 **Rule for structurally broken rows (also under `--keep-going`):** a row whose
 cells cannot be told apart (wrong number of cells, a broken quote, a NUL byte, a
@@ -49,7 +50,9 @@ quote, LF or CR; quotes are doubled), header first. Text cells go through
 `neutralise_formulas` first. Numbers are written by Polars (shortest round-trip
 digits), booleans as `True`/`False`, missing values and empty text as nothing (a
 one-column table writes empty text as `""` so no record becomes a blank line). A
-NUL character is never written: it becomes U+FFFD.
+NUL character is never written, in a cell or a column name: it becomes U+FFFD.
+`write_csv` streams the file (Polars' `sink_csv`); only the columns that need a
+change (guard, empty text, booleans) are changed, a batch at a time.
 
 Formula guard: a text cell that starts with `=`, `+`, `-`, `@`, TAB, CR or LF
 (the characters spreadsheets treat as the start of a formula, plus the line
@@ -72,6 +75,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 
 from etl.errors import Problem
 
@@ -130,35 +134,46 @@ def read_csv(path: Path, display: str, expected: list[str], optional: tuple[str,
     with fh:
         if os.fstat(fh.fileno()).st_size == 0:
             return None, [_empty(display, expected)]
+        # While the structure is scanned here, two threads hash the file and have Polars parse it (all three
+        # release the GIL); the parse is used only if the scan finds the file sound.
+        parser = _Background(lambda: _read_polars(path))
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            hasher = _Hasher(mm)  # hashes in a thread while the scan runs (both release the GIL)
+            hasher = _Background(lambda: hashlib.sha256(mm).hexdigest())
             data = np.frombuffer(mm, dtype=np.uint8)
             try:
                 outcome = _check(display, expected, optional, mm, data)
             finally:
                 del data  # the mmap cannot close while a view of it is alive
                 digest = hasher.result()
+    parsed = parser.result()
     if isinstance(outcome, list):
         return None, outcome
     header, scan = outcome
-    original = _parse_cells(path, header, scan)  # the file is mapped once more, by Polars, now ours is closed
+    original = _parse_cells(path, header, scan, parsed)
     frame = _strip(original)
     lines = pl.Series("line", scan.data_lines, dtype=pl.UInt32)
     return CsvTable(path, display, digest, header, original, frame, lines), []
 
 
-class _Hasher(threading.Thread):
-    def __init__(self, mm: mmap.mmap):
+class _Background(threading.Thread):
+    """`work()` run in a thread; `result()` waits for it and gives its value (or raises its exception)."""
+
+    def __init__(self, work):
         super().__init__(daemon=True)
-        self.mm, self.digest = mm, ""
+        self.work, self.value, self.error = work, None, None
         self.start()
 
     def run(self) -> None:
-        self.digest = hashlib.sha256(self.mm).hexdigest()
+        try:
+            self.value = self.work()
+        except BaseException as err:  # handed to the caller by result()
+            self.error = err
 
-    def result(self) -> str:
+    def result(self):
         self.join()
-        return self.digest
+        if self.error is not None:
+            raise self.error
+        return self.value
 
 
 def _empty(display: str, expected: list[str]) -> Problem:
@@ -246,28 +261,26 @@ def _scan(data: np.ndarray, start: int) -> _Scan:
             lone = cr[~followed]
         else:
             lone = cr
-        line_breaks.append(np.sort(np.concatenate([lf, lone])) + lo)
+        line_breaks.append((np.sort(np.concatenate([lf, lone])) if len(lone) else lf) + lo)
         if outside is None:  # no quote anywhere in this block, and it started outside quotes
             lf_out, lone_out = lf, lone
         elif outside is False:  # the whole block is inside one quoted cell
             lf_out = lone_out = np.zeros(0, np.int64)
         else:
             lf_out, lone_out = lf[outside(lf)], lone[outside(lone)]
-        # commas per record: all commas between two record breaks, less those within quoted cells
-        is_comma = (block == _COMMA).view(np.uint8)
-        segments = np.concatenate([[0], lf_out + 1])
-        counts = np.zeros(len(segments), np.int64)
-        fits = segments < len(block)
-        counts[fits] = np.add.reduceat(is_comma, segments[fits], dtype=np.int32)
+        # commas per record: all commas between two record breaks (the last count is the record still open at the
+        # block's end), less those within quoted cells; counted by bisecting the commas' offsets
         if outside is False:
-            counts[:] = 0
-        elif outside is not None:
+            counts = np.zeros(1, np.int64)
+        else:
+            commas = np.flatnonzero(block == _COMMA)
+            counts = np.diff(np.searchsorted(commas, lf_out), prepend=0, append=len(commas))
+        if isinstance(outside, _Outside):
             bounds = np.concatenate([[0] if outside.inside_at_start else [], q]).astype(np.int64)
             if len(bounds) % 2:
                 bounds = np.concatenate([bounds, [len(block)]])
-            opens = bounds[0::2]
-            sums = np.add.reduceat(is_comma, bounds[:-1] if bounds[-1] >= len(block) else bounds, dtype=np.int32)
-            quoted = sums[0::2]
+            opens = bounds[0::2]  # each quoted stretch is [open, close): commas there are text
+            quoted = np.searchsorted(commas, bounds[1::2]) - np.searchsorted(commas, opens)
             if quoted.any():
                 record = np.searchsorted(lf_out, opens)
                 counts -= np.bincount(record, weights=quoted, minlength=len(counts)).astype(np.int64)
@@ -439,22 +452,28 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {more:,} more" if more > 0 else "")
 
 
-def _parse_cells(path: Path, header: list[str], scan: _Scan) -> pl.DataFrame:
-    """The data rows' cells as text, parsed by Polars (blank lines dropped), checked against the scan."""
-    schema = {name: pl.String for name in header}
+def _read_polars(path: Path) -> pl.DataFrame | None:
+    """Every record of `path` as text cells, parsed by Polars (header names as Polars reads them); None if it cannot."""
     try:
-        frame = pl.read_csv(path, has_header=True, schema=schema, empty_string_is_null=False, quote_char='"',
-                            infer_schema=False, raise_if_empty=False)
-    except pl.exceptions.PolarsError:  # the scan found the file sound: read it exactly, record by record
-        frame = pl.DataFrame(schema=schema)
+        return pl.read_csv(path, has_header=True, infer_schema=False, empty_string_is_null=False, quote_char='"',
+                           raise_if_empty=False)
+    except pl.exceptions.PolarsError:
+        return None
+
+
+def _parse_cells(path: Path, header: list[str], scan: _Scan, parsed: pl.DataFrame | None) -> pl.DataFrame:
+    """The data rows' cells as text (blank lines dropped): `parsed` (`_read_polars`) checked against the scan.
+
+    When Polars could not read the file, named the columns otherwise than the
+    header, or split the records otherwise than RFC 4180, the exact reader is used.
+    """
     blank_after_header = scan.blank[1:]
-    if frame.height == len(blank_after_header):
-        if blank_after_header.any():
-            frame = frame.filter(pl.Series(~blank_after_header))
-    elif frame.height != scan.data_rows:  # Polars split the records otherwise than RFC 4180: use the exact reader
-        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            frame = _parse_exactly(mm, header, scan)
-    return frame
+    if parsed is not None and parsed.columns == header and parsed.height == len(blank_after_header):
+        return parsed.filter(pl.Series(~blank_after_header)) if blank_after_header.any() else parsed
+    if parsed is not None and parsed.columns == header and parsed.height == scan.data_rows:
+        return parsed
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return _parse_exactly(mm, header, scan)
 
 
 def _parse_exactly(mm: mmap.mmap, header: list[str], scan: _Scan) -> pl.DataFrame:
@@ -515,48 +534,122 @@ def _guarded(col: pl.Expr) -> pl.Expr:
 def csv_bytes(frame: pl.DataFrame | pd.DataFrame, header: bool = True) -> bytes:
     """`frame` as the project's CSV (format in the module docstring), formula-safe; a pandas index is not written."""
     buffer = io.BytesIO()
-    _prepared(frame).write_csv(buffer, include_header=header, **_WRITE_OPTIONS)
-    return buffer.getvalue()
+    frame = _as_polars(frame)
+    _prepared(frame).sink_csv(buffer, include_header=header, **_WRITE_OPTIONS)
+    data = buffer.getvalue()
+    if b"\x00" in data:  # a NUL somewhere in the text: write it again with every NUL replaced
+        buffer = io.BytesIO()
+        _prepared(frame, nul=True).sink_csv(buffer, include_header=header, **_WRITE_OPTIONS)
+        data = buffer.getvalue()
+    return data
 
 
-def write_csv(frame: pl.DataFrame, path: Path, header: bool = True) -> None:
-    """Write `frame` to `path` in exactly the bytes `csv_bytes` gives (the Polars writer, straight to the file)."""
-    _prepared(frame).write_csv(path, include_header=header, **_WRITE_OPTIONS)
+def write_csv(frame: pl.DataFrame | pd.DataFrame, path: Path, header: bool = True) -> None:
+    """Write `frame` to `path` in exactly the bytes `csv_bytes` gives (streamed by Polars, straight to the file).
+
+    The changed columns (formula guard, empty text, booleans) are made a batch at
+    a time while the file is written: no second copy of the table is built.
+    """
+    frame = _as_polars(frame)
+    _prepared(frame).sink_csv(path, include_header=header, **_WRITE_OPTIONS)
+    if _holds_nul(path):  # a NUL somewhere in the text (rare): write the file again with every NUL replaced
+        _prepared(frame, nul=True).sink_csv(path, include_header=header, **_WRITE_OPTIONS)
 
 
 _WRITE_OPTIONS = {"separator": ",", "line_terminator": "\n", "quote_char": '"', "quote_style": "necessary",
                   "null_value": "", "include_bom": False}
 
 
-def _prepared(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame:
-    """The frame as Polars, with the formula guard, NUL replaced, booleans as True/False and empty text as missing."""
-    if isinstance(frame, pd.DataFrame):
-        frame = _from_pandas(frame)
-    names = [("'" + c) if c.startswith(FORMULA_PREFIXES) else c for c in frame.columns]
+def _holds_nul(path: Path) -> bool:
+    """Whether the file holds a NUL byte (read a block at a time into one buffer, not mapped)."""
+    buffer = bytearray(1 << 22)
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buffer):
+            if buffer.find(b"\x00", 0, n) >= 0:
+                return True
+    return False
+
+
+def _as_polars(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame:
+    return _from_pandas(frame) if isinstance(frame, pd.DataFrame) else frame
+
+
+def _prepared(frame: pl.DataFrame, nul: bool = False) -> pl.LazyFrame:
+    """The frame to write, as a lazy plan: formula guard, booleans as True/False, empty text as missing.
+
+    Only the columns that need it are changed: a text column is guarded when one
+    of its cells starts with a formula character (`_risky_columns`), and turned
+    from "" to missing when it holds "". A NUL in a name becomes U+FFFD; with `nul`,
+    every NUL in the text does too (the writers check their output for NUL and only
+    then ask for this, so the usual case pays nothing for it).
+    """
+    names = [_safe_name(c) for c in frame.columns]
     if names != frame.columns:
         frame = frame.rename(dict(zip(frame.columns, names)))
     casts = [pl.col(n).cast(pl.String) for n, t in frame.schema.items() if isinstance(t, (pl.Categorical, pl.Enum))]
     if casts:
         frame = frame.with_columns(casts)
     texts = [n for n, t in frame.schema.items() if t == pl.String]
-    found = frame.select([pl.col(n).str.contains(_FORMULA_PATTERN).any().alias(f"f{i}") for i, n in enumerate(texts)]
-                         + [pl.col(n).str.contains("\x00", literal=True).any().alias(f"n{i}") for i, n in enumerate(texts)]
-                         ).row(0) if texts and frame.height else [False] * (2 * len(texts))
+    risky = _risky_columns(frame, texts) if not nul else set(texts)
+    blank = set()
+    if frame.width > 1 and texts and frame.height:  # a lone column keeps "" so no record is a blank line
+        found = frame.select(pl.col(texts).eq("").any()).row(0)
+        blank = {name for name, has in zip(texts, found) if has}
     exprs = []
-    for i, name in enumerate(texts):
+    for name in texts:
+        if name not in risky and name not in blank:
+            continue
         col = pl.col(name)
-        if found[len(texts) + i]:
+        if nul:
             col = col.str.replace_all("\x00", "\ufffd", literal=True)
-        if found[i] or found[len(texts) + i]:
+        if name in risky:
             col = _guarded(col)
-        if frame.width > 1:  # empty text is written as nothing; a lone column keeps "" so no record is a blank line
+        if name in blank:
             col = pl.when(col != "").then(col)
         exprs.append(col.alias(name))
     for name, dtype in frame.schema.items():
         if dtype == pl.Boolean:
             col = pl.col(name)
             exprs.append(pl.when(col).then(pl.lit("True")).when(~col).then(pl.lit("False")).alias(name))
-    return frame.with_columns(exprs) if exprs else frame
+    lazy = frame.lazy()
+    return lazy.with_columns(exprs) if exprs else lazy
+
+
+def _safe_name(name: str) -> str:
+    name = name.replace("\x00", "\ufffd")
+    return ("'" + name) if name.startswith(FORMULA_PREFIXES) else name
+
+
+_RISKY_FIRST_BYTE = np.zeros(256, bool)
+_RISKY_FIRST_BYTE[[ord(c) for c in FORMULA_PREFIXES]] = True
+
+
+def _risky_columns(frame: pl.DataFrame, texts: list[str]) -> set[str]:
+    """The text columns with a cell that may start with a formula character.
+
+    Read from the first byte of each cell, which an Arrow string view holds in
+    place (bytes 4 to 7 of its 16-byte view are the first four bytes of the text,
+    whatever its length): no pass over the text itself. The answer may include a
+    column with no such cell (a missing cell's view is not read apart), never
+    miss one; a column not held as string views is checked with a regex.
+    """
+    if not texts or not frame.height:
+        return set()
+    table = frame.select(texts).to_arrow(compat_level=pl.CompatLevel.newest())
+    risky = set()
+    for name, column in zip(texts, table.columns):
+        for chunk in column.chunks:
+            if not len(chunk):
+                continue
+            if chunk.type != pa.string_view() or chunk.buffers()[1] is None:
+                if frame.select(pl.col(name).str.contains(_FORMULA_PATTERN).any()).item():
+                    risky.add(name)
+                break
+            views = np.frombuffer(chunk.buffers()[1], np.uint8, count=16 * (chunk.offset + len(chunk)))
+            if _RISKY_FIRST_BYTE[views[16 * chunk.offset + 4 :: 16]].any():
+                risky.add(name)
+                break
+    return risky
 
 
 def _from_pandas(frame: pd.DataFrame) -> pl.DataFrame:

@@ -359,3 +359,53 @@ def test_written_csv_reads_back_through_read_csv(tmp_path):
     assert problems == []
     assert table.original.rows() == [("x\r\ny", "\u00a0", "3"), ("1,2", "", "4"), (' "q" ', "é", "5")]
     assert table.lines.to_list() == [2, 4, 5]
+
+
+# A record of 2 to 4 cells (the header has 3): the scan counts the cells of each record, whatever its block size
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(CELL, min_size=2, max_size=4), min_size=1, max_size=10),
+       block=st.integers(min_value=1, max_value=48))
+def test_ragged_records_are_found_at_any_block_size(tmp_path, monkeypatch, rows, block):
+    def record(cells):
+        return ",".join('"' + c.replace('"', '""') + '"' if any(ch in c for ch in ',"\r\n') or not c else c
+                        for c in cells) + "\n"
+
+    text = record(COLUMNS) + "".join(record(r) for r in rows)
+    records, lines = oracle(text)
+    expected = [f"in.csv:{line}: -: expected 3 cells as in the header, found {len(r)} "
+                f"({'an unquoted comma?' if len(r) > 3 else 'a missing cell or an unquoted line break?'})"
+                for r, line in zip(records, lines) if len(r) != 3]
+    monkeypatch.setattr(csvio, "_BLOCK", block)
+    table, problems = read(tmp_path, text.encode())
+    assert [str(p) for p in problems] == expected
+    if not expected:
+        assert [list(r) for r in table.original.rows()] == records and table.lines.to_list() == lines
+
+
+# Writing: which columns get the formula guard is read from each cell's first byte in Polars' string views; cells of
+# up to 12 bytes live in the view itself, longer ones in a data buffer, and a column can be in several chunks
+WRITE_CELL = st.one_of(st.none(), st.sampled_from(["", "=1+1", "-2", "@A1", "\tx", "\n=x", "plain", "é=x", " =x",
+                                                   "=" + "x" * 20, "+" + "long text " * 3, "x" * 13 + "=",
+                                                   "메스암페타민 =1"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells=st.lists(WRITE_CELL, min_size=1, max_size=30), cuts=st.lists(st.integers(0, 30), max_size=4),
+       offset=st.integers(0, 3))
+def test_the_formula_guard_finds_risky_cells_in_any_chunk_and_length(cells, cuts, offset):
+    ids = [str(i) for i in range(len(cells))]
+    whole = pl.DataFrame({"id": ["pad"] * offset + ids, "text": [None] * offset + cells}).slice(offset)
+    bounds = sorted({0, len(cells), *[min(c, len(cells)) for c in cuts]})
+    chunked = pl.concat([whole.slice(lo, hi - lo) for lo, hi in zip(bounds, bounds[1:])], rechunk=False)
+    expected = [["id", "text"]] + [[i, "" if c is None else ("'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r", "\n") else c)]
+                                   for i, c in zip(ids, cells)]
+    for frame in (whole, chunked):
+        assert parse_back(csv_bytes(frame)) == expected
+
+
+def test_nul_is_never_written_to_a_file_either(tmp_path):
+    frame = pl.DataFrame({"id": ["1", "2"], "a\x00b": ["x\x00y", "=\x00"], "n": [1.5, None]})
+    write_csv(frame, tmp_path / "out.csv")
+    data = (tmp_path / "out.csv").read_bytes()
+    assert b"\x00" not in data and data == csv_bytes(frame)
+    assert parse_back(data) == [["id", "a\ufffdb", "n"], ["1", "x\ufffdy", "1.5"], ["2", "'=\ufffd", ""]]
