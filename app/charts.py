@@ -136,9 +136,13 @@ def _l(values) -> list:
     return values.tolist() if isinstance(values, pd.Series) else list(values)
 
 
-# plotly.js marker codes: the same markers as the names, but Plotly checks a name in an array against its
-# spellings with regular expressions, point by point (a third of a second at 5,000 points)
-CIRCLE, TRIANGLE_UP, TRIANGLE_DOWN, CIRCLE_OPEN = 0, 5, 6, 100
+def _symbols(names: np.ndarray) -> str | list[str]:
+    """Marker symbols of a trace: one name when every point has the same (plotly.js then draws all markers
+    from one path: at 5,000 points several times faster in the browser than a per-point array), else one
+    name per point."""
+    if len(names) and (names == names[0]).all():
+        return str(names[0])
+    return names.tolist()
 
 
 def _present(colours: dict[str, str], frame: pd.DataFrame) -> list[str]:
@@ -210,7 +214,8 @@ def seizure_points(points: pl.DataFrame, total: int, colours: dict[str, str]) ->
     traces = []
     for drug in _present(colours, p):
         part = p[p["drug"] == drug]
-        symbol = np.where(_a(part["open_low"]), TRIANGLE_DOWN, np.where(_a(part["open_high"]), TRIANGLE_UP, CIRCLE))
+        symbol = _symbols(np.where(_a(part["open_low"]), "triangle-down",
+                                   np.where(_a(part["open_high"]), "triangle-up", "circle")))
         spread = [f"sources report {mass(a)} to {mass(b)}" if pd.notna(a) and pd.notna(b) and b > a
                   else "one figure for this incident"
                   for a, b in zip(_l(part["incident_kg_min"]), _l(part["incident_kg_max"]))]
@@ -337,7 +342,7 @@ def seizure_map(points: pl.DataFrame, total: int, colours: dict[str, str]) -> Ch
             marker=dict(color=colours[drug], opacity=0.75, line=dict(color=colours[drug], width=1.5),
                         size=np.array([max(7.0, 34 * math.sqrt(k / biggest)) if w and biggest > 0 else 8
                                        for k, w in zip(part["kg"], weighed)]),
-                        symbol=np.where(_a(weighed), CIRCLE, CIRCLE_OPEN)),
+                        symbol=_symbols(np.where(_a(weighed), "circle", "circle-open"))),
             customdata=_cd(map(fmt.html, label), amount, part["seizures"].map(lambda n: _n(int(n), "seizure")),
                            part["location_precision"].fillna("")),
             hovertemplate=("<b>%{customdata[0]}</b><br>" + fmt.html(drug) + ": %{customdata[1]} in %{customdata[2]}"
