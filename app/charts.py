@@ -291,7 +291,7 @@ def implied_values(values: pl.DataFrame, total: int, colours: dict[str, str], ba
                         p, total, colours, "usd_per_kg", f"{base} US$ per kg", ["as reported", "source"], " per kg")
 
 
-def nk_meth_prices(prices: pl.DataFrame, colour: str, base: str) -> Chart | None:
+def nk_meth_prices(prices: pl.DataFrame, total: int, colour: str, base: str) -> Chart | None:
     if prices.is_empty():
         return None
     p = _pd(prices)
@@ -313,9 +313,11 @@ def nk_meth_prices(prices: pl.DataFrame, colour: str, base: str) -> Chart | None
     fig.update_layout(**_layout(xaxis=date_axis(p["when"]), yaxis=_yaxis(f"{base} US$ per gram", log=log),
                                 showlegend=False))
     data = p.drop(columns=["when"])
-    return Chart("nk_meth_prices", f"Price of methamphetamine inside North Korea ({_n(len(p), 'quote')})",
+    note = (f"Showing {len(p):,} of {total:,} quotes: one in every {-(-total // len(p)):,}, in date order."
+            if total > len(p) else "")
+    return Chart("nk_meth_prices", f"Price of methamphetamine inside North Korea ({_n(total, 'quote')})",
                  f"US$ per gram in constant {base} dollars, as quoted in reports from inside the country; each "
-                 "dot is one quote.", fig, data)
+                 "dot is one quote.", fig, data, note=note)
 
 
 # --------------------------------------------------------------------------- 6. map

@@ -204,7 +204,7 @@ def _seizure_charts(key, frame, rows, filters, colours, base, h: q.Headline, ctx
 def _price_charts(key, frame, rows, filters, colours, base, h: q.Headline, ctx: _Context) -> None:
     def meth():
         return _built("meth", key, q.Filters(years=filters.years), lambda: charts.nk_meth_prices(
-            q.nk_meth_prices(frame, filters.years), colours.get("methamphetamine", charts.PALETTE[0]), base))
+            *q.nk_meth_prices(frame, filters.years), colours.get("methamphetamine", charts.PALETTE[0]), base))
 
     _pair([(meth, "No quoted price of methamphetamine inside North Korea in these years.")], ctx)
     st.caption("This chart follows the year range only: it is the series of quotes from inside the country, "

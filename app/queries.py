@@ -545,17 +545,23 @@ def implied_values(rows: pl.DataFrame, limit: int = MAX_POINTS) -> tuple[pl.Data
     return s.sort("when"), total
 
 
-def nk_meth_prices(frame: pl.DataFrame, years: tuple[int, int] | None = None) -> pl.DataFrame:
-    """Quoted prices of methamphetamine inside North Korea, per gram in constant US$, counted once."""
+def nk_meth_prices(frame: pl.DataFrame, years: tuple[int, int] | None = None,
+                   limit: int = MAX_POINTS) -> tuple[pl.DataFrame, int]:
+    """Quoted prices of methamphetamine inside North Korea, per gram in constant US$, counted once, in date
+    order; (quotes, how many there were). Beyond `limit` quotes, one in every k is kept (k as small as fits)."""
     p = counted(_lf(frame).filter((pl.col("kind") == "price") & (pl.col("country") == "KP")
                                   & (pl.col("drug") == "methamphetamine")))
     p = p.filter(pl.col("price_usd_per_kg_const").is_not_null() & pl.col("when").is_not_null())
     if years is not None:
         p = p.filter(pl.col("year").is_between(years[0], years[1]))
-    return p.select("report_id", "when", "date", "year", "place", "value_reported", "currency", "fx_lcu_per_usd",
-                    "source_outlet", "source_title", "source_date", "source_url",
-                    usd_per_gram=pl.col("price_usd_per_kg_const") / 1000,
-                    usd_per_gram_nominal=pl.col("price_usd_per_kg") / 1000).sort("when").collect()
+    p = p.select("report_id", "when", "date", "year", "place", "value_reported", "currency", "fx_lcu_per_usd",
+                 "source_outlet", "source_title", "source_date", "source_url",
+                 usd_per_gram=pl.col("price_usd_per_kg_const") / 1000,
+                 usd_per_gram_nominal=pl.col("price_usd_per_kg") / 1000).sort("when", "report_id").collect()
+    total = len(p)
+    if total > limit:
+        p = p.gather_every(-(-total // limit))
+    return p, total
 
 
 def map_points(rows: pl.DataFrame, limit: int = MAX_PLACES) -> tuple[pl.DataFrame, int]:
