@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import polars as pl
@@ -107,11 +108,62 @@ def year_axis(low: int, high: int) -> dict:
 
 def _h(values: pd.Series) -> list[str]:
     """Text from the data, escaped for Plotly's hover labels (which read <a>, <b>, <br> ...)."""
-    return [fmt.html(v) if isinstance(v, str) else "" for v in values]
+    return [fmt.html(v) if isinstance(v, str) else "" for v in _l(values)]
 
 
 def _pd(frame: pl.DataFrame) -> pd.DataFrame:
     return frame.to_pandas()
+
+
+def _cd(*columns) -> np.ndarray:
+    """Hover fields, one row per point, as one object array. Plotly copies and sends an array as a whole,
+    while a list of tuples is validated and deep-copied cell by cell in Python (at 5,000 points that was
+    most of a chart's time, and part of every rerun)."""
+    columns = [list(c) for c in columns]
+    out = np.empty((len(columns[0]) if columns else 0, len(columns)), dtype=object)
+    for i, column in enumerate(columns):
+        out[:, i] = column
+    return out
+
+
+def _a(values) -> np.ndarray:
+    """A column as a numpy array (Plotly sends numbers and dates from an array without a Python loop)."""
+    return values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+
+
+def _l(values) -> list:
+    """A pandas column as a Python list: iterating an Arrow-backed string column value by value is slow."""
+    return values.tolist() if isinstance(values, pd.Series) else list(values)
+
+
+def _symbols(names: np.ndarray) -> str | list[str]:
+    """Marker symbols of a trace: one name when every point has the same (plotly.js then draws all markers
+    from one path: at 5,000 points several times faster in the browser than a per-point array), else one
+    name per point."""
+    if len(names) and (names == names[0]).all():
+        return str(names[0])
+    return names.tolist()
+
+
+def _present(colours: dict[str, str], frame: pd.DataFrame) -> list[str]:
+    """The drugs of `frame`, in legend order."""
+    present = set(_l(frame["drug"]))
+    return [d for d in colours if d in present]
+
+
+def _memo(func):
+    """`func` evaluated once per distinct value (masses and prices repeat across the points of a chart)."""
+    seen: dict = {}
+
+    def call(value):
+        try:
+            return seen[value]
+        except KeyError:
+            out = seen[value] = func(value)
+            return out
+        except TypeError:  # unhashable
+            return func(value)
+    return call
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:
@@ -130,11 +182,11 @@ def kg_per_year(table: pl.DataFrame, colours: dict[str, str], span: tuple[int, i
     if span is not None:
         low, high = min(low, span[0]), max(high, span[1])
     traces = []
-    for drug in [d for d in colours if d in set(t["drug"])]:
+    for drug in _present(colours, t):
         part = t[t["drug"] == drug]
         traces.append(go.Bar(
-            x=part["year"], y=part["kg"], name=drug, marker_color=colours[drug],
-            customdata=list(zip(part["kg"].map(fmt.mass), part["seizures"].map(lambda n: _n(int(n), "seizure")))),
+            x=_a(part["year"]), y=_a(part["kg"]), name=drug, marker_color=colours[drug],
+            customdata=_cd(part["kg"].map(fmt.mass), part["seizures"].map(lambda n: _n(int(n), "seizure"))),
             hovertemplate="%{x} · " + fmt.html(drug) + "<br>%{customdata[0]} in %{customdata[1]}<extra></extra>"))
     fig = go.Figure(traces, layout=_layout(barmode="stack", xaxis=year_axis(low, high),
                                            yaxis=_yaxis("kilograms"), bargap=0.25))
@@ -157,22 +209,26 @@ def seizure_points(points: pl.DataFrame, total: int, colours: dict[str, str]) ->
     if points.is_empty():
         return None
     p = _pd(points)
+    mass, html = _memo(fmt.mass), _memo(fmt.html)
+    text = _memo(lambda v: fmt.html(v) if isinstance(v, str) else "")  # as _h: blank when missing
     traces = []
-    for drug in [d for d in colours if d in set(p["drug"])]:
+    for drug in _present(colours, p):
         part = p[p["drug"] == drug]
-        symbol = ["triangle-down" if lo else "triangle-up" if hi else "circle"
-                  for lo, hi in zip(part["open_low"], part["open_high"])]
-        spread = [f"sources report {fmt.mass(a)} to {fmt.mass(b)}" if pd.notna(a) and pd.notna(b) and b > a
-                  else "one figure for this incident" for a, b in zip(part["incident_kg_min"], part["incident_kg_max"])]
-        spread = [s + (f"<br>{fmt.html(w)}" if isinstance(w, str) and w else "") for s, w in zip(spread, part["part_of"])]
-        where = [", ".join(x for x in (pl_, c) if isinstance(x, str) and x) for pl_, c in zip(part["place"], part["country_name"])]
+        symbol = _symbols(np.where(_a(part["open_low"]), "triangle-down",
+                                   np.where(_a(part["open_high"]), "triangle-up", "circle")))
+        spread = [f"sources report {mass(a)} to {mass(b)}" if pd.notna(a) and pd.notna(b) and b > a
+                  else "one figure for this incident"
+                  for a, b in zip(_l(part["incident_kg_min"]), _l(part["incident_kg_max"]))]
+        spread = [s + (f"<br>{html(w)}" if isinstance(w, str) and w else "") for s, w in zip(spread, _l(part["part_of"]))]
+        where = [", ".join(x for x in (pl_, c) if isinstance(x, str) and x)
+                 for pl_, c in zip(_l(part["place"]), _l(part["country_name"]))]
         traces.append(go.Scatter(
-            x=part["when"], y=part["kg"], mode="markers", name=drug,
+            x=_a(part["when"]), y=_a(part["kg"]), mode="markers", name=drug,
             marker=dict(color=colours[drug], size=9, symbol=symbol, line=dict(color="white", width=0.5)),
-            error_y=dict(type="data", symmetric=False, array=(part["high"] - part["kg"]).tolist(),
-                         arrayminus=(part["kg"] - part["low"]).tolist(), color=colours[drug], thickness=1.2, width=3),
-            customdata=list(zip(_h(part["date"]), map(fmt.html, where), _h(part["quantity_reported"]), spread,
-                                part["kg"].map(fmt.mass), _h(part["report_id"]))),
+            error_y=dict(type="data", symmetric=False, array=_a(part["high"] - part["kg"]),
+                         arrayminus=_a(part["kg"] - part["low"]), color=colours[drug], thickness=1.2, width=3),
+            customdata=_cd(map(text, _l(part["date"])), map(html, where), map(text, _l(part["quantity_reported"])),
+                           spread, map(mass, _l(part["kg"])), map(text, _l(part["report_id"]))),
             hovertemplate=("<b>%{customdata[4]}</b> " + fmt.html(drug) + "<br>%{customdata[0]} · %{customdata[1]}"
                            "<br>as reported: %{customdata[2]}<br>%{customdata[3]}<br>report %{customdata[5]}"
                            "<extra></extra>")))
@@ -191,14 +247,15 @@ def seizure_points(points: pl.DataFrame, total: int, colours: dict[str, str]) ->
 def _price_chart(key: str, title: str, subtitle: str, p: pd.DataFrame, total: int, colours: dict[str, str],
                  y: str, ytitle: str, hover_lines: list[str], per: str) -> Chart:
     traces = []
-    for drug in [d for d in colours if d in set(p["drug"])]:
+    for drug in _present(colours, p):
         part = p[p["drug"] == drug]
-        where = [", ".join(x for x in (a, b) if isinstance(x, str) and x) for a, b in zip(part["place"], part["country_name"])]
+        where = [", ".join(x for x in (a, b) if isinstance(x, str) and x)
+                 for a, b in zip(_l(part["place"]), _l(part["country_name"]))]
         traces.append(go.Scatter(
-            x=part["when"], y=part[y], mode="markers", name=f"{drug} (n={len(part)})",
+            x=_a(part["when"]), y=_a(part[y]), mode="markers", name=f"{drug} (n={len(part)})",
             marker=dict(color=colours[drug], size=10, line=dict(color="white", width=0.5)),
-            customdata=list(zip(_h(part["date"]), map(fmt.html, where), part[y].map(lambda v: fmt.money(v) + per),
-                                *[_h(part[c]) for c in hover_lines])),
+            customdata=_cd(_h(part["date"]), map(fmt.html, where), part[y].map(lambda v: fmt.money(v) + per),
+                           *[_h(part[c]) for c in hover_lines]),
             hovertemplate=("<b>%{customdata[2]}</b> " + fmt.html(drug) + "<br>%{customdata[0]} · %{customdata[1]}"
                            + "".join(f"<br>%{{customdata[{3 + i}]}}" for i in range(len(hover_lines)))
                            + "<extra></extra>")))
@@ -234,7 +291,7 @@ def implied_values(values: pl.DataFrame, total: int, colours: dict[str, str], ba
                         p, total, colours, "usd_per_kg", f"{base} US$ per kg", ["as reported", "source"], " per kg")
 
 
-def nk_meth_prices(prices: pl.DataFrame, colour: str, base: str) -> Chart | None:
+def nk_meth_prices(prices: pl.DataFrame, total: int, colour: str, base: str) -> Chart | None:
     if prices.is_empty():
         return None
     p = _pd(prices)
@@ -243,11 +300,11 @@ def nk_meth_prices(prices: pl.DataFrame, colour: str, base: str) -> Chart | None
     rate = [f"converted at {fmt.number(r, 2)} {c} per US$" if c and c != "USD" and pd.notna(r) else ""
             for c, r in zip(p["currency"].fillna(""), p["fx_lcu_per_usd"])]
     fig = go.Figure([go.Scatter(
-        x=p["when"], y=p["usd_per_gram"], mode="lines+markers" if len(p) > 1 else "markers",
+        x=_a(p["when"]), y=_a(p["usd_per_gram"]), mode="lines+markers" if len(p) > 1 else "markers",
         name="methamphetamine", line=dict(color=colour, width=1.5, dash="dot"),
         marker=dict(color=colour, size=10), connectgaps=False,
-        customdata=list(zip(p["date"], p["usd_per_gram"].map(fmt.money), p["usd_per_gram_nominal"].map(fmt.money),
-                            _h(p["value_reported"]), map(fmt.html, source), rate)),
+        customdata=_cd(p["date"], p["usd_per_gram"].map(fmt.money), p["usd_per_gram_nominal"].map(fmt.money),
+                       _h(p["value_reported"]), map(fmt.html, source), rate),
         hovertemplate=("<b>%{customdata[1]} per gram</b> (" + base + " US$)<br>%{customdata[2]} in dollars of "
                        "the year · %{customdata[0]}<br>as reported: %{customdata[3]} %{customdata[5]}"
                        "<br>%{customdata[4]}<extra></extra>"))])
@@ -256,9 +313,11 @@ def nk_meth_prices(prices: pl.DataFrame, colour: str, base: str) -> Chart | None
     fig.update_layout(**_layout(xaxis=date_axis(p["when"]), yaxis=_yaxis(f"{base} US$ per gram", log=log),
                                 showlegend=False))
     data = p.drop(columns=["when"])
-    return Chart("nk_meth_prices", f"Price of methamphetamine inside North Korea ({_n(len(p), 'quote')})",
+    note = (f"Showing {len(p):,} of {total:,} quotes: one in every {-(-total // len(p)):,}, in date order."
+            if total > len(p) else "")
+    return Chart("nk_meth_prices", f"Price of methamphetamine inside North Korea ({_n(total, 'quote')})",
                  f"US$ per gram in constant {base} dollars, as quoted in reports from inside the country; each "
-                 "dot is one quote.", fig, data)
+                 "dot is one quote.", fig, data, note=note)
 
 
 # --------------------------------------------------------------------------- 6. map
@@ -270,7 +329,7 @@ def seizure_map(points: pl.DataFrame, total: int, colours: dict[str, str]) -> Ch
     p = _pd(points)
     biggest = float(p["kg"].max() or 0)
     traces = []
-    for drug in [d for d in colours if d in set(p["drug"])]:
+    for drug in _present(colours, p):
         part = p[p["drug"] == drug]
         weighed = part["with_kg"] > 0
         amount = []
@@ -281,13 +340,13 @@ def seizure_map(points: pl.DataFrame, total: int, colours: dict[str, str]) -> Ch
             amount.append(" and ".join(bits) or "amount not stated")
         label = [", ".join(x for x in (a, b) if x) for a, b in zip(part["place"], part["country_name"])]
         traces.append(go.Scattergeo(
-            lat=part["lat"], lon=part["lon"], mode="markers", name=drug,
+            lat=_a(part["lat"]), lon=_a(part["lon"]), mode="markers", name=drug,
             marker=dict(color=colours[drug], opacity=0.75, line=dict(color=colours[drug], width=1.5),
-                        size=[max(7.0, 34 * math.sqrt(k / biggest)) if w and biggest > 0 else 8
-                              for k, w in zip(part["kg"], weighed)],
-                        symbol=["circle" if w else "circle-open" for w in weighed]),
-            customdata=list(zip(map(fmt.html, label), amount, part["seizures"].map(lambda n: _n(int(n), "seizure")),
-                                part["location_precision"].fillna(""))),
+                        size=np.array([max(7.0, 34 * math.sqrt(k / biggest)) if w and biggest > 0 else 8
+                                       for k, w in zip(part["kg"], weighed)]),
+                        symbol=_symbols(np.where(_a(weighed), "circle", "circle-open"))),
+            customdata=_cd(map(fmt.html, label), amount, part["seizures"].map(lambda n: _n(int(n), "seizure")),
+                           part["location_precision"].fillna("")),
             hovertemplate=("<b>%{customdata[0]}</b><br>" + fmt.html(drug) + ": %{customdata[1]} in %{customdata[2]}"
                            "<br>position: %{customdata[3]}<extra></extra>")))
     geo = dict(projection=dict(type="natural earth"), showcountries=True, countrycolor="#b5b5b5", countrywidth=0.5,

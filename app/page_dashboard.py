@@ -182,10 +182,12 @@ def _built(name: str, key: tuple, filters: q.Filters, _build):
 
 
 def _pair(items, ctx: _Context) -> None:
+    """Charts side by side; `items` are (build, text when empty). Each chart is built when its turn comes and
+    sent at once, so the first is on screen while the next is still being computed."""
     columns = st.columns(len(items), gap="large") if len(items) > 1 else [st.container()]
-    for column, (chart, empty) in zip(columns, items):
+    for column, (build, empty) in zip(columns, items):
         with column:
-            _show(chart, empty, ctx)
+            _show(build(), empty, ctx)
 
 
 def _seizure_charts(key, frame, rows, filters, colours, base, h: q.Headline, ctx: _Context) -> None:
@@ -194,25 +196,28 @@ def _seizure_charts(key, frame, rows, filters, colours, base, h: q.Headline, ctx
                                          & pl.col("quantity_kg").is_not_null()).select(pl.len()).collect().item()
         return charts.kg_per_year(q.kg_per_year(rows), colours, filters.years, h.tablets, undated)
 
-    _pair([(_built("kg", key, filters, kg), "No seizure with a stated mass and a year in this selection."),
-           (_built("points", key, filters, lambda: charts.seizure_points(*q.seizure_points(rows), colours)),
+    _pair([(lambda: _built("kg", key, filters, kg), "No seizure with a stated mass and a year in this selection."),
+           (lambda: _built("points", key, filters, lambda: charts.seizure_points(*q.seizure_points(rows), colours)),
             "No dated seizure with a stated mass in this selection.")], ctx)
 
 
 def _price_charts(key, frame, rows, filters, colours, base, h: q.Headline, ctx: _Context) -> None:
-    meth = _built("meth", key, q.Filters(years=filters.years), lambda: charts.nk_meth_prices(
-        q.nk_meth_prices(frame, filters.years), colours.get("methamphetamine", charts.PALETTE[0]), base))
+    def meth():
+        return _built("meth", key, q.Filters(years=filters.years), lambda: charts.nk_meth_prices(
+            *q.nk_meth_prices(frame, filters.years), colours.get("methamphetamine", charts.PALETTE[0]), base))
+
     _pair([(meth, "No quoted price of methamphetamine inside North Korea in these years.")], ctx)
     st.caption("This chart follows the year range only: it is the series of quotes from inside the country, "
                "whatever the other filters.")
-    _pair([(_built("market", key, filters, lambda: charts.market_prices(*q.market_prices(rows), colours, base)),
+    _pair([(lambda: _built("market", key, filters, lambda: charts.market_prices(*q.market_prices(rows), colours, base)),
             "No quoted market price in this selection."),
-           (_built("implied", key, filters, lambda: charts.implied_values(*q.implied_values(rows), colours, base)),
+           (lambda: _built("implied", key, filters, lambda: charts.implied_values(*q.implied_values(rows), colours,
+                                                                                     base)),
             "No seizure in this selection states both a mass and a value.")], ctx)
 
 
 def _map_chart(key, frame, rows, filters, colours, base, h: q.Headline, ctx: _Context) -> None:
-    _pair([(_built("map", key, filters, lambda: charts.seizure_map(*q.map_points(rows), colours)),
+    _pair([(lambda: _built("map", key, filters, lambda: charts.seizure_map(*q.map_points(rows), colours)),
             "No seizure with a location in this selection.")], ctx)
 
 

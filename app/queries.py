@@ -189,7 +189,7 @@ class Dataset:
         out = []
         for lic in self.package.get("licenses") or []:
             if isinstance(lic, dict):
-                out.append(str(lic.get("title") or lic.get("name") or lic.get("path") or "")) 
+                out.append(str(lic.get("title") or lic.get("name") or lic.get("path") or ""))
             else:
                 out.append(str(lic))
         return [x for x in out if x]
@@ -227,12 +227,14 @@ def with_helpers(frame: pl.DataFrame) -> pl.DataFrame:
     when = (pl.when(d.str.len_chars() == 4).then(d + "-07-01")
             .when(d.str.len_chars() == 7).then(d + "-15")
             .otherwise(d)).str.to_date("%Y-%m-%d", strict=False)
+    dates = frame.select(d.unique().drop_nulls())  # each distinct date parsed once (few, however many rows)
+    dates = dates.with_columns(when=when)
     codes = frame["country"].unique().drop_nulls().to_list()
     names = {c: country_name(c) for c in codes}
     outlet, title = pl.col("source_outlet").fill_null(""), pl.col("source_title").fill_null("")
     label = (pl.when((outlet != "") & (title != "")).then(outlet + ": " + title).otherwise(outlet + title))
     return frame.with_columns(
-        when=when,
+        when=d.replace_strict(dates["date"], dates["when"], default=None, return_dtype=pl.Date),
         country_name=pl.col("country").replace_strict(names, default="Unknown", return_dtype=pl.String),
         source_label=label,
         row=pl.int_range(pl.len(), dtype=pl.Int64),
@@ -457,25 +459,39 @@ HEADLINE_COLUMNS = ["incident_id", "kind", "drug", "quantity_kg", "quantity_coun
 def headline(frame: Rows, filters: Filters) -> Headline:
     rows = select(_lf(frame), filters)
     reports = int(rows.select(pl.len()).collect().item())
-    c = counted(rows).select(HEADLINE_COLUMNS).collect()
-    seiz = c.filter(pl.col("kind") == "seizure")
-    with_kg = seiz.filter(pl.col("quantity_kg").is_not_null())
-    counts = (seiz.filter(pl.col("quantity_kg").is_null() & pl.col("quantity_count").is_not_null())
+    # the counted rows are collected once (9 columns); the sums over them are then one lazy query, which
+    # Polars runs in parallel (eager, the distinct count alone took longer than the count-once rule)
+    c = counted(rows).select(HEADLINE_COLUMNS).collect().lazy()
+    is_seizure = pl.col("kind") == "seizure"
+    kg = pl.col("quantity_kg")
+    sums = c.select(
+        incidents=pl.col("incident_id").n_unique(),
+        seizures=is_seizure.sum(),
+        seizures_with_kg=(is_seizure & kg.is_not_null()).sum(),
+        kg=kg.filter(is_seizure).sum(),
+        value_usd_const=pl.col("value_usd_const").filter(is_seizure).sum(),
+        seizures_with_value=(is_seizure & pl.col("value_usd_const").is_not_null()).sum(),
+        price_quotes=((pl.col("kind") == "price") & pl.col("price_usd_per_kg_const").is_not_null()).sum(),
+        implied_values=(is_seizure & pl.col("implied_usd_per_kg_const").is_not_null()).sum(),
+    )
+    counts = (c.filter(is_seizure & kg.is_null() & pl.col("quantity_count").is_not_null())
               .group_by("quantity_count_unit").agg(pl.col("quantity_count").sum()).sort("quantity_count_unit"))
-    by_drug = with_kg.group_by("drug").agg(pl.col("quantity_kg").sum()).sort("quantity_kg", descending=True)
-    with_value = seiz.filter(pl.col("value_usd_const").is_not_null())
+    by_drug = (c.filter(is_seizure & kg.is_not_null()).group_by("drug").agg(kg.sum())
+               .sort("quantity_kg", descending=True))
+    sums, counts, by_drug = pl.collect_all([sums, counts, by_drug])
+    n = sums.row(0, named=True)
     return Headline(
-        incidents=c["incident_id"].n_unique(),
+        incidents=int(n["incidents"]),
         reports=reports,
-        seizures=len(seiz),
-        seizures_with_kg=len(with_kg),
-        kg=float(with_kg["quantity_kg"].sum()),
-        tablets={str(u or "item"): float(n) for u, n in counts.iter_rows()},
+        seizures=int(n["seizures"]),
+        seizures_with_kg=int(n["seizures_with_kg"]),
+        kg=float(n["kg"] or 0),
+        tablets={str(u or "item"): float(k) for u, k in counts.iter_rows()},
         kg_by_drug={str(d): float(k) for d, k in by_drug.iter_rows()},
-        value_usd_const=float(with_value["value_usd_const"].sum()),
-        seizures_with_value=len(with_value),
-        price_quotes=len(c.filter((pl.col("kind") == "price") & pl.col("price_usd_per_kg_const").is_not_null())),
-        implied_values=len(seiz.filter(pl.col("implied_usd_per_kg_const").is_not_null())),
+        value_usd_const=float(n["value_usd_const"] or 0),
+        seizures_with_value=int(n["seizures_with_value"]),
+        price_quotes=int(n["price_quotes"]),
+        implied_values=int(n["implied_values"]),
         undated_left_out=undated_left_out(frame, filters),
         totals_left_out=totals_left_out(rows),
     )
@@ -492,13 +508,20 @@ def kg_per_year(rows: pl.DataFrame) -> pl.DataFrame:
             .sort("year", "drug").collect())
 
 
+_POINT_COLUMNS = ("report_id", "incident_id", "when", "date", "drug", "country_name", "place", "quantity_reported",
+                  "incident_reports", "source_label", "incident_kg_min", "incident_kg_max", "quantity_kg",
+                  "quantity_kg_low", "quantity_kg_high")
+
+
 def seizure_points(rows: pl.DataFrame, limit: int = MAX_POINTS) -> tuple[pl.DataFrame, int]:
     """One point per counted seizure with a mass and a date; `low`/`high` span both the reported
     range and the spread between the incident's sources. Returns (points, how many there were)."""
     seiz = counted(_lf(rows)).filter((pl.col("kind") == "seizure") & pl.col("quantity_kg").is_not_null()
                                      & pl.col("when").is_not_null())
     total = int(seiz.select(pl.len()).collect().item())
-    seiz = seiz.top_k(limit, by="quantity_kg").collect()
+    # the columns shown, chosen before collecting: the largest `limit` rows are then gathered for 15 columns,
+    # not all 60 (at a million rows that was most of this view's time)
+    seiz = seiz.select(*_POINT_COLUMNS).top_k(limit, by="quantity_kg").collect()
     seiz = seiz.join(part_of_totals(rows, seiz["incident_id"]), on="incident_id", how="left")
     kg = pl.col("quantity_kg")
     low = pl.min_horizontal(kg, pl.col("quantity_kg_low"), pl.col("incident_kg_min"))
@@ -518,11 +541,10 @@ def market_prices(rows: pl.DataFrame, limit: int = MAX_POINTS) -> tuple[pl.DataF
     p = counted(_lf(rows)).filter((pl.col("kind") == "price") & pl.col("price_usd_per_kg_const").is_not_null()
                                   & pl.col("when").is_not_null())
     total = int(p.select(pl.len()).collect().item())
-    p = p.head(limit).collect()
-    return p.select("report_id", "when", "date", "drug", "country_name", "place", "value_reported",
-                    "source_label", "source_url",
-                    usd_per_kg=pl.col("price_usd_per_kg_const"), usd_per_kg_nominal=pl.col("price_usd_per_kg")
-                    ).sort("when"), total
+    p = p.head(limit).select("report_id", "when", "date", "drug", "country_name", "place", "value_reported",
+                             "source_label", "source_url", usd_per_kg=pl.col("price_usd_per_kg_const"),
+                             usd_per_kg_nominal=pl.col("price_usd_per_kg")).collect()
+    return p.sort("when"), total
 
 
 def implied_values(rows: pl.DataFrame, limit: int = MAX_POINTS) -> tuple[pl.DataFrame, int]:
@@ -530,24 +552,30 @@ def implied_values(rows: pl.DataFrame, limit: int = MAX_POINTS) -> tuple[pl.Data
     s = counted(_lf(rows)).filter((pl.col("kind") == "seizure") & pl.col("implied_usd_per_kg_const").is_not_null()
                                   & pl.col("when").is_not_null())
     total = int(s.select(pl.len()).collect().item())
-    s = s.top_k(limit, by="quantity_kg").collect()
-    return s.select("report_id", "when", "date", "drug", "country_name", "place", "quantity_reported",
-                    "value_reported", "source_label",
-                    usd_per_kg=pl.col("implied_usd_per_kg_const"), usd_per_kg_nominal=pl.col("implied_usd_per_kg")
-                    ).sort("when"), total
+    s = s.top_k(limit, by="quantity_kg").select(
+        "report_id", "when", "date", "drug", "country_name", "place", "quantity_reported", "value_reported",
+        "source_label", usd_per_kg=pl.col("implied_usd_per_kg_const"),
+        usd_per_kg_nominal=pl.col("implied_usd_per_kg")).collect()
+    return s.sort("when"), total
 
 
-def nk_meth_prices(frame: pl.DataFrame, years: tuple[int, int] | None = None) -> pl.DataFrame:
-    """Quoted prices of methamphetamine inside North Korea, per gram in constant US$, counted once."""
+def nk_meth_prices(frame: pl.DataFrame, years: tuple[int, int] | None = None,
+                   limit: int = MAX_POINTS) -> tuple[pl.DataFrame, int]:
+    """Quoted prices of methamphetamine inside North Korea, per gram in constant US$, counted once, in date
+    order; (quotes, how many there were). Beyond `limit` quotes, one in every k is kept (k as small as fits)."""
     p = counted(_lf(frame).filter((pl.col("kind") == "price") & (pl.col("country") == "KP")
                                   & (pl.col("drug") == "methamphetamine")))
     p = p.filter(pl.col("price_usd_per_kg_const").is_not_null() & pl.col("when").is_not_null())
     if years is not None:
         p = p.filter(pl.col("year").is_between(years[0], years[1]))
-    return p.select("report_id", "when", "date", "year", "place", "value_reported", "currency", "fx_lcu_per_usd",
-                    "source_outlet", "source_title", "source_date", "source_url",
-                    usd_per_gram=pl.col("price_usd_per_kg_const") / 1000,
-                    usd_per_gram_nominal=pl.col("price_usd_per_kg") / 1000).sort("when").collect()
+    p = p.select("report_id", "when", "date", "year", "place", "value_reported", "currency", "fx_lcu_per_usd",
+                 "source_outlet", "source_title", "source_date", "source_url",
+                 usd_per_gram=pl.col("price_usd_per_kg_const") / 1000,
+                 usd_per_gram_nominal=pl.col("price_usd_per_kg") / 1000).sort("when", "report_id").collect()
+    total = len(p)
+    if total > limit:
+        p = p.gather_every(-(-total // limit))
+    return p, total
 
 
 def map_points(rows: pl.DataFrame, limit: int = MAX_PLACES) -> tuple[pl.DataFrame, int]:

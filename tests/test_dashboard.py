@@ -27,7 +27,7 @@ from dash_helpers import (
 )
 
 from app import format as fmt
-from app import page_dashboard, queries
+from app import charts, page_dashboard, queries
 
 BOM = b"\xef\xbb\xbf"
 
@@ -292,6 +292,27 @@ def test_no_figure_sends_more_points_than_the_cap(tmp_path):
                           & pl.col("date").is_not_null())
     assert total == len(eligible)
     assert pts["kg"].sort().to_list() == eligible["quantity_kg"].sort(descending=True).head(queries.MAX_POINTS).sort().to_list()
+
+
+
+def test_the_price_series_inside_north_korea_is_capped_one_quote_in_k_and_says_so(tmp_path):
+    frame = queries.load(queries.Source(DATA_CSV), tmp_path).frame
+    big = pl.concat([frame] * 50).with_columns(report_id=pl.col("report_id") + pl.int_range(pl.len()).cast(pl.String),
+                                                 incident_id=pl.col("incident_id") + pl.int_range(pl.len()).cast(pl.String))
+    eligible = big.filter(pl.col("is_representative") & (pl.col("kind") == "price") & (pl.col("country") == "KP")
+                          & (pl.col("drug") == "methamphetamine") & pl.col("price_usd_per_kg_const").is_not_null()
+                          & pl.col("date").is_not_null())
+    every, total = queries.nk_meth_prices(big)
+    assert total == len(every) == len(eligible) > 3
+    assert every["when"].is_sorted()
+    limit = total // 3 + 1  # three quotes would not fit: one in every 3 is kept
+    shown, n = queries.nk_meth_prices(big, limit=limit)
+    assert n == total and len(shown) <= limit
+    assert shown["report_id"].to_list() == every["report_id"].to_list()[::3]
+    chart = charts.nk_meth_prices(shown, n, "#000", "2024")
+    assert f"({total:,} quotes)" in chart.title
+    assert chart.note == f"Showing {len(shown):,} of {total:,} quotes: one in every 3, in date order."
+    assert len(chart.fig.data[0].y) == len(shown)
 
 
 # --------------------------------------------------------------------------- 9. table
