@@ -40,7 +40,8 @@ ENV_VARS = ("SEIZURES_DATA", "SEIZURES_CSV")
 CACHE_ENV = "SEIZURES_CACHE_DIR"
 KINDS = ("seizure", "price", "cash")
 
-MAX_POINTS = 5_000       # markers per scatter chart; the largest are kept (browser limit: 50,000 per figure)
+MAX_POINTS = 1_000       # markers per scatter chart, the largest kept: more cannot be told apart, and plotly.js
+                         # takes about a second to draw 5,000 with their ranges (browser limit: 50,000 per figure)
 MAX_PLACES = 2_000       # circles on the map (place and drug), the largest kept
 TABLE_ROWS = 1_000       # rows shown in the table (downloads hold them all)
 INCIDENTS_OFFERED = 500  # incidents in the picker (those with most reports)
