@@ -8,7 +8,8 @@
 2. Growth: the dashboard on synthetic Parquet files of 1,000 and of --rows rows
    (the real rows repeated, with their ids made unique per copy and masses jittered).
    First load (a new server, so the file is read) and a rerun after a filter change
-   (a drug chosen in the sidebar, until the headline changes). Target: each <= 1.5x
+   (a drug chosen in the sidebar once the page has finished its first run and drawn every chart, until the
+   headline changes; a click half a second after the first chart is timed too and printed, not judged). Target: each <= 1.5x
    the same at 1,000 rows.
 3. Points: no Plotly figure on the page holds more than 50,000 points.
 Prints one line per measure and a verdict per target; exits 1 if any target is missed.
@@ -86,14 +87,26 @@ def first_chart_s(browser, url: str) -> float:
         context.close()
 
 
-def rerun_after_filter_s(browser, url: str) -> tuple[float, list[int]]:
-    """Open the page, choose a drug in the sidebar, time until the headline changes; also the points per figure."""
+SETTLED_JS = """() => !document.querySelector('[data-testid="stStatusWidget"]')
+    && Array.from(document.querySelectorAll('.js-plotly-plot')).length > 0
+    && Array.from(document.querySelectorAll('.js-plotly-plot')).every(p =>
+        p.querySelectorAll('.point, .trace path, .bars path').length > 0)"""  # script done, every chart drawn
+
+
+def rerun_after_filter_s(browser, url: str, settle: bool = True) -> tuple[float, list[int]]:
+    """Open the page, choose a drug in the sidebar, time until the headline changes; also the points per figure.
+
+    With `settle` the click comes once the page has finished its first run and drawn every chart (what is
+    timed is the rerun alone); without it, half a second after the first chart appears, while the rest of
+    the page may still be drawing (a reader who clicks at once)."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(120_000)
     try:
         page.goto(url)
         wait_for_first_chart(page)
+        if settle:
+            page.wait_for_function(SETTLED_JS)
         page.wait_for_timeout(500)
         points = page.evaluate(POINTS_JS)
         before = page.locator(".st-key-headline").inner_text()
@@ -157,15 +170,18 @@ def main(argv: list[str] | None = None) -> int:
                 with run_server(REPO / "dashboard.py", ["--data", str(data)], tmp / f"dash-{rows}.log", env) as url:
                     first = first_chart_s(browser, url)  # the server's first session reads the file
                     warm = statistics.median(first_chart_s(browser, url) for _ in range(args.repeat))
-                    reruns, points = [], []
+                    reruns, early, points = [], [], []
                     for _ in range(args.repeat):
                         r, p = rerun_after_filter_s(browser, url)
                         reruns.append(r)
                         points = p
+                        early.append(rerun_after_filter_s(browser, url, settle=False)[0])
                 rerun = statistics.median(reruns)
                 measured[rows] = (first, warm, rerun)
                 print(f"{rows:>9,} rows: first load {first:.2f} s, later visits {warm:.2f} s, rerun after a filter "
                       f"change {rerun:.2f} s (median of {args.repeat}); points per figure {points}", flush=True)
+                print(f"{'':>9}       (not judged) a click half a second after the first chart, the page perhaps "
+                      f"still drawing: {statistics.median(early):.2f} s", flush=True)
                 checks.append((f"no figure holds more than {MAX_POINTS:,} points at {rows:,} rows (max "
                                f"{max(points, default=0):,})", max(points, default=0) <= MAX_POINTS))
             small, large = measured[1_000], measured[args.rows]
