@@ -1,8 +1,9 @@
 """The amount grammar over a whole column: Polars' regex engine first, `etl.amounts` for the rest.
 
-`amount_table(texts)` gives, for every distinct non-empty text, the columns the
-build needs from `etl.amounts.parse_amounts`: low, high, point, per_count,
-approximate, marker, unit, per, error. Same values, bit for bit, far faster:
+`amount_columns(texts)` gives, for every text of a column (row for row), the
+columns the build needs from `etl.amounts.parse_amounts`: low, high, point,
+per_count, approximate, marker, unit, per, error. Same values, bit for bit, far
+faster:
 
 1. *Routing.* A text goes to the Python grammar (`etl.amounts`) when it holds
    anything the compiled form below does not cover: Korean/CJK number characters
@@ -26,6 +27,8 @@ approximate, marker, unit, per, error. Same values, bit for bit, far faster:
 curated data, synthetic reports and generated texts, and requires equal output.
 """
 from __future__ import annotations
+
+import re
 
 import polars as pl
 
@@ -83,7 +86,7 @@ ROUTE_TO_PYTHON = "|".join([
 
 def _fast_pattern() -> str:
     """The grammar for Polars' regex engine. Every piece of the text is captured (blanks too), so the
-    offset of each group is the sum of the lengths before it (`_OFFSETS`)."""
+    offset of each number is the sum of the lengths of the groups before it (`_BEFORE`)."""
     q = _alternation(QUALIFIERS)
     ks = _alternation({**KO_SUFFIX_QUALIFIERS, **KO_RANGE_SUFFIXES})
     trail = _alternation(KO_TRAIL_WORDS)
@@ -106,16 +109,15 @@ def _fast_pattern() -> str:
     )
 
 
-# The groups before each group whose text is taken from the original (the others hold no digit)
+# The groups before each number, whose text is cut from the text itself (the other groups of a text read here
+# hold no digit, so they are the same in its shape)
 _BEFORE = {"n1": ["w0", "qual", "w1", "cur1", "w2"]}
 _BEFORE["n2"] = _BEFORE["n1"] + ["n1", "w3", "s1", "w4", "sep", "w5", "cur2", "w6"]
-_BEFORE["unit"] = _BEFORE["n2"] + ["n2", "w7", "s2", "w8"]
-_BEFORE["pn"] = _BEFORE["unit"] + ["unit", "w9", "perword"]
-_BEFORE["per"] = _BEFORE["pn"] + ["pn", "pnend"]
+_BEFORE["pn"] = _BEFORE["n2"] + ["n2", "w7", "s2", "w8", "unit", "w9", "perword"]
 
 
 FAST_PATTERN = _fast_pattern()
-_GROUPS = [g for g in __import__("re").findall(r"\(\?P<(\w+)>", FAST_PATTERN)]
+_GROUPS = re.findall(r"\(\?P<(\w+)>", FAST_PATTERN)
 _CONTAINER = rf"(?i)[^\S\n]+(?:{_alternation(PER_CONTAINERS)})$"
 _BOUNDS = {**QUALIFIERS, **KO_SUFFIX_QUALIFIERS, **KO_RANGE_SUFFIXES}
 
@@ -138,7 +140,7 @@ def amount_columns(texts: pl.Series) -> pl.DataFrame:
         routed=text.str.contains(ROUTE_TO_PYTHON) | (text.str.len_chars() > MAX_CHARS))
     here = frame["given"] & ~frame["routed"]
     if here.sum() > 0.8 * len(here):  # nearly every row: keep the rows in place (the others as nulls)
-        fast = _fast(frame["text"].zip_with(here, pl.Series([None], dtype=pl.String).extend_constant(None, len(here) - 1)))
+        fast = _fast(frame.select(pl.when(here).then(text)).to_series())
     else:  # a sparse column (a figure few rows give): only those rows, then back in place
         rows = here.arg_true()
         found = _fast(frame["text"].filter(here))
@@ -177,7 +179,8 @@ def _shapes(shapes: pl.LazyFrame) -> pl.LazyFrame:
     """Everything that depends on a text's shape alone, once per shape: where its numbers sit, its scale
     factors, bound, marker, unit and per-unit words, and the errors of its form.
 
-    A shape whose unit or per-unit words hold a digit is left out (those texts go to the Python grammar).
+    A shape that is not read here gets a null `n1` (its texts go to the Python grammar): no match, a digit in
+    its unit or per-unit words, or a per-unit clause `etl.amounts` would read otherwise (`retreat`).
     """
     g = shapes.with_columns(g=pl.col("shape").str.extract_groups(FAST_PATTERN)).unnest("g")
     size = {name: pl.col(name).str.len_chars().fill_null(0) for name in _GROUPS}
