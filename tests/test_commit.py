@@ -49,6 +49,26 @@ def child(code: str, out: Path, **kwargs) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
+def signal_after_replacing(name: str, signal_name: str) -> str:
+    """Child code: os.replace patched so that the process sends itself `signal_name` right after `name` is
+    published."""
+    return f"""
+real = os.replace
+def replace(src, dst):
+    real(src, dst)
+    if str(dst).endswith({name!r}):
+        os.kill(os.getpid(), signal.{signal_name})
+os.replace = replace
+"""
+
+
+WRITE_NEW = """
+with staged_outputs(out, NAMES) as paths:
+    for name in NAMES:
+        paths[name].write_bytes(NEW[name])
+"""
+
+
 def wait_for_line(proc: subprocess.Popen, expected: str) -> None:
     line = proc.stdout.readline().strip()
     assert line == expected, (line, proc.stderr.read() if proc.poll() is not None else "")
@@ -100,17 +120,7 @@ def test_a_failed_rename_midway_puts_the_renamed_files_back(out, tmp_path):
 
 
 def test_sigkill_mid_commit_is_rolled_back_by_the_next_build(out):
-    code = """
-    real = os.replace
-    def replace(src, dst):
-        real(src, dst)
-        if str(dst).endswith("seizures.csv"):
-            os.kill(os.getpid(), signal.SIGKILL)  # right after the first output was published
-    os.replace = replace
-    with staged_outputs(out, NAMES) as paths:
-        for name in NAMES:
-            paths[name].write_bytes(NEW[name])
-    """
+    code = signal_after_replacing("seizures.csv", "SIGKILL") + WRITE_NEW  # right after the first output was published
     proc = child(code, out)
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
@@ -126,17 +136,8 @@ def test_sigkill_mid_commit_is_rolled_back_by_the_next_build(out):
 
 
 def test_sigkill_after_the_manifest_keeps_the_complete_commit(out):
-    code = """
-    real = os.replace
-    def replace(src, dst):
-        real(src, dst)
-        if str(dst).endswith("datapackage.json"):
-            os.kill(os.getpid(), signal.SIGKILL)  # everything published, the staging folder not yet removed
-    os.replace = replace
-    with staged_outputs(out, NAMES) as paths:
-        for name in NAMES:
-            paths[name].write_bytes(NEW[name])
-    """
+    # killed once everything is published, the staging folder not yet removed
+    code = signal_after_replacing("datapackage.json", "SIGKILL") + WRITE_NEW
     proc = child(code, out)
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
@@ -212,20 +213,13 @@ def test_sigterm_is_handled_like_sigint(out):
 
 
 def test_a_signal_during_the_renames_waits_until_they_are_done(out):
-    code = """
-    real = os.replace
-    def replace(src, dst):
-        real(src, dst)
-        if str(dst).endswith("seizures.csv"):
-            os.kill(os.getpid(), signal.SIGTERM)  # arrives between two renames
-    os.replace = replace
-    try:
-        with staged_outputs(out, NAMES) as paths:
-            for name in NAMES:
-                paths[name].write_bytes(NEW[name])
-    except KeyboardInterrupt:
-        print("interrupted after the commit", flush=True)
-    """
+    # the signal arrives between two renames
+    code = signal_after_replacing("seizures.csv", "SIGTERM") + """
+try:
+""" + textwrap.indent(WRITE_NEW, "    ") + """
+except KeyboardInterrupt:
+    print("interrupted after the commit", flush=True)
+"""
     proc = child(code, out)
     stdout, stderr = proc.communicate(timeout=60)
     assert stdout.strip() == "interrupted after the commit", stderr
