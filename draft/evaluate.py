@@ -108,6 +108,27 @@ def same_figure(a: Key, b: Key) -> bool:
             and _close(a.amount, b.amount))
 
 
+def _figures(reports: pd.DataFrame, ids: list[str], drafts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The curated rows of `ids` that hold a figure, and the drafted rows marked for import."""
+    curated = reports[reports["source_id"].isin(ids) & ((reports["quantity"] != "") | (reports["value"] != ""))]
+    return curated, drafts[drafts["import"] == "yes"].fillna("")
+
+
+def _match(curated: pd.DataFrame, reported: pd.DataFrame, ref: Reference) -> tuple[list[tuple], list]:
+    """Each curated row (in order) with the first drafted row not yet taken that holds the same figure, or
+    None; and the drafted rows left over. Rows are given by their index labels."""
+    c_keys = [(i, figure_key(r, ref)) for i, r in curated.iterrows()]
+    r_keys = [(i, figure_key(r, ref)) for i, r in reported.iterrows()]
+    used: set = set()
+    pairs = []
+    for ci, ck in c_keys:
+        hit = next((ri for ri, rk in r_keys if ri not in used and same_figure(ck, rk)), None)
+        if hit is not None:
+            used.add(hit)
+        pairs.append((ci, hit))
+    return pairs, [ri for ri, _ in r_keys if ri not in used]
+
+
 def _describe(row) -> str:
     parts = [row["kind"], row["quantity"], row["value"], row["currency"]]
     return " / ".join(p for p in parts if p)
@@ -124,19 +145,14 @@ def evaluate_document(path: Path, spec, reports: pd.DataFrame, sources: pd.DataF
         published = sources.set_index("source_id")["published"].get(ids[0], "")
         pub = dt.date.fromisoformat(published) if published else guess_published(text)[0]
         drafts = extract(text, ref, published=pub, source_id=ids[0])
-    curated = reports[reports["source_id"].isin(ids) & ((reports["quantity"] != "") | (reports["value"] != ""))]
-    reported = drafts[drafts["import"] == "yes"].fillna("")
-    c_keys = [(i, figure_key(r, ref)) for i, r in curated.iterrows()]
-    r_keys = [(i, figure_key(r, ref)) for i, r in reported.iterrows()]
-    used: set = set()
+    curated, reported = _figures(reports, ids, drafts)
+    pairs, unused = _match(curated, reported, ref)
     matched = dates = years = stated_checked = stated_agree = 0
     missed = []
-    for ci, ck in c_keys:
-        hit = next((ri for ri, rk in r_keys if ri not in used and same_figure(ck, rk)), None)
+    for ci, hit in pairs:
         if hit is None:
             missed.append(f"{curated.at[ci, 'report_id']}: {_describe(curated.loc[ci])}")
             continue
-        used.add(hit)
         matched += 1
         dates += curated.at[ci, "event_date"] == reported.at[hit, "event_date"]
         years += curated.at[ci, "event_date"][:4] == reported.at[hit, "event_date"][:4]
@@ -144,7 +160,7 @@ def evaluate_document(path: Path, spec, reports: pd.DataFrame, sources: pd.DataF
             if curated.at[ci, col]:
                 stated_checked += 1
                 stated_agree += _number(curated.at[ci, col]) == _number(reported.at[hit, col])
-    extra = [f"{reported.at[ri, 'report_id']}: {_describe(reported.loc[ri])}" for ri, _ in r_keys if ri not in used]
+    extra = [f"{reported.at[ri, 'report_id']}: {_describe(reported.loc[ri])}" for ri in unused]
     rate_spans = _rates(text, 0, len(text))
     rates_as_seizures = sum(
         1 for _, r in reported.iterrows()
@@ -176,26 +192,21 @@ def evaluate_texts(folder: Path, reference: Path) -> list[DocResult]:
 
 
 def _score(name: str, ids: list[str], text: str, drafts: pd.DataFrame, reports: pd.DataFrame, ref: Reference) -> DocResult:
-    curated = reports[reports["source_id"].isin(ids) & ((reports["quantity"] != "") | (reports["value"] != ""))]
-    reported = drafts[drafts["import"] == "yes"].fillna("")
-    c_keys = [(i, figure_key(r, ref)) for i, r in curated.iterrows()]
-    r_keys = [(i, figure_key(r, ref)) for i, r in reported.iterrows()]
-    used: set = set()
+    curated, reported = _figures(reports, ids, drafts)
+    pairs, unused = _match(curated, reported, ref)
     matched = dates = years = 0
     missed = []
-    for ci, ck in c_keys:
-        hit = next((ri for ri, rk in r_keys if ri not in used and same_figure(ck, rk)), None)
+    for ci, hit in pairs:
         if hit is None:
             missed.append(f"{_describe(curated.loc[ci])} ({curated.at[ci, 'event_date'] or 'no date'})")
             continue
-        used.add(hit)
         matched += 1
         want, got = curated.at[ci, "event_date"], reported.at[hit, "event_date"]
         dates += want == got
         years += want[:4] == got[:4]
         if want[:4] != got[:4]:
             missed.append(f"date: {_describe(curated.loc[ci])}: drafted {got or 'no date'}, expected {want or 'no date'}")
-    extra = [f"{_describe(reported.loc[ri])}" for ri, _ in r_keys if ri not in used]
+    extra = [f"{_describe(reported.loc[ri])}" for ri in unused]
     return DocResult(name, ids, len(curated), len(reported), matched, 0, dates, years, "",
                      int((drafts["import"] == "no").sum()), 0, 0, missed, extra)
 
