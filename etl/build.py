@@ -99,7 +99,7 @@ def run(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejects
     ref = load_reference(reference)
     sources, reports, incidents = _read_inputs(raw, ref)
     result = normalise(reports.frame, sources.frame, ref, today=today, display=reports.display,
-                       lines=reports.lines.to_list(),
+                       lines=reports.lines.to_list(), kept_only=True,
                        known_incidents=incidents.frame["incident_id"] if incidents is not None else None)
     errors = [p for p in result.problems if p.severity == "error"]
     warnings = [p for p in result.problems if p.severity == "warning"]
@@ -107,22 +107,41 @@ def run(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejects
         raise InputProblems(errors + warnings)
 
     rejected = result.rejected
-    kept = result.frame.filter(~rejected) if rejected.any() else result.frame  # no copy when nothing is rejected
+    rejects_frame = _rejects(reports, rejected, result.problems) if keep_going else None
+    input_rows, rejected_rows = reports.frame.height, int(rejected.sum())
+    inputs = [(t.path, t.sha256) for t in (sources, reports, incidents) if t is not None]
+    reports = sources = None  # the input cells are not needed from here on: their memory goes back
+    kept = result.frame  # the rows without an error
     rows = None if result.incident_row is None else (
-        result.incident_row.filter(~rejected) if rejected.any() else result.incident_row)
+        result.incident_row.filter(~rejected) if rejected_rows else result.incident_row)
+    result = None
     derived = incident_columns(kept.select(KEY_COLUMNS), incidents.frame if incidents is not None else None,
                                ref.source_types, rows)
-    frame = pl.concat([kept, derived], how="horizontal").select(NAMES)
+    frame = _beside(kept, derived).select(NAMES)
+    del kept, derived
     _validate(frame, ref, out / OUTPUT_NAME)
 
-    rejects_frame = _rejects(reports, rejected, result.problems) if keep_going else None
-    inputs = [(t.path, t.sha256) for t in (sources, reports, incidents) if t is not None]
     inputs += [(p, _digest(p.read_bytes())[1]) for p in ref.paths.values()]
     release = _release(raw, inputs)
     if release[2] is not None:
         inputs.append(release[2])
-    return BuildResult(frame, rejects_frame, ref, inputs, release[:2], out, warnings, errors, reports.frame.height,
-                       int(rejected.sum()), (rejects or out / REJECTS_NAME) if keep_going else None)
+    return BuildResult(frame, rejects_frame, ref, inputs, release[:2], out, warnings, errors, input_rows,
+                       rejected_rows, (rejects or out / REJECTS_NAME) if keep_going else None)
+
+
+def _beside(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
+    """`left` and `right` (one chunk) side by side, without a copy: `right` is cut where `left`'s chunks end.
+
+    (A horizontal concat of frames chunked differently would copy every column into one chunk.)
+    """
+    lengths = left.get_column(left.columns[0]).chunk_lengths() if left.width else [left.height]
+    if len(lengths) <= 1:
+        return pl.concat([left, right], how="horizontal")
+    parts, start = [], 0
+    for length in lengths:
+        parts.append(pl.concat([left.slice(start, length), right.slice(start, length)], how="horizontal"))
+        start += length
+    return pl.concat(parts)
 
 
 def _read_inputs(raw: Path, ref: Reference) -> tuple[CsvTable, CsvTable, CsvTable | None]:

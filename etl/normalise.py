@@ -48,7 +48,7 @@ RATE_FORM = rf"(?i)^\s*(?:US\$|U\.S\.\$|\$|USD)\s*1\s*=\s*(?P<marker>[^0-9\s]*)\
 
 @dataclass
 class Result:
-    frame: pl.DataFrame  # every input row, in input order, with the output columns (incident columns excepted)
+    frame: pl.DataFrame  # every input row (with kept_only: those without an error), in input order, with the output columns (incident columns excepted)
     problems: list[Problem] = field(default_factory=list)
     rejected: pl.Series = field(default_factory=lambda: pl.Series("rejected", [], dtype=pl.Boolean))  # per input row
     incident_row: pl.Series | None = None  # with known_incidents: each input row's incident, by its row there (else null)
@@ -74,26 +74,92 @@ class _Collector:
                 for row, _, column, message, severity in sorted(self.found, key=lambda p: (p[0], p[1]))]
 
 
+BATCH_ROWS = 250_000  # rows normalised at a time: bounds the memory of the intermediate columns (each batch costs
+# about 0.15 s more, mostly the amount grammar's patterns made again)
+
+
+@dataclass
+class _Shared:
+    """What every batch of rows is checked against: computed once per call of `normalise`."""
+
+    sources: pl.DataFrame  # one row per source_id (the first), its columns as src.*, its publication date as pub.*
+    source_cols: list[str]
+    dates: pl.DataFrame  # every event date and publication date text of the call, parsed (`_date_table`)
+    places: pl.DataFrame
+    first_line: dict[str, int]  # the line where each duplicated report_id is first used
+
+
 def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, today: dt.date | None = None,
               display: str = "reports.csv", lines: list[int] | None = None,
-              known_incidents: pl.Series | None = None) -> Result:
+              known_incidents: pl.Series | None = None, kept_only: bool = False,
+              batch_rows: int | None = None) -> Result:
     """Normalise `reports` (the text columns of reports.csv) against `sources` and `ref`.
 
     `lines[row]` is the physical line where each row starts (default: row + 2).
     With `known_incidents` (unique ids), an incident_id outside it is a problem.
+    With `kept_only`, `Result.frame` holds only the rows without an error (the
+    build's output rows); `Result.rejected` still has one value per input row.
 
-    The work is a few Polars queries over all rows: each check is a boolean
-    column, collected together with the output columns; only the rows where a
-    check holds (normally none) are materialised to word their problems.
+    The work is a few Polars queries over the rows, `batch_rows` (default `BATCH_ROWS`) rows at a time
+    (the checks that compare rows with each other, such as a repeated
+    report_id, look at every row first): each check is a boolean column,
+    collected together with the output columns; only the rows where a check
+    holds (normally none) are materialised to word their problems.
     """
     today = today or dt.date.today()
     reports, sources = _polars(reports), _polars(sources)
     r = reports.select(  # the text columns as they are (no copy) unless a cell is missing
         pl.col(c).cast(pl.String).fill_null("") if reports[c].null_count() or reports[c].dtype != pl.String else pl.col(c)
         for c in REPORT_COLUMNS)
+    col, lit = pl.col, pl.lit
+
+    def line(row: int) -> int:
+        return lines[row] if lines is not None else row + 2
+
+    # Sources (each with its publication date parsed) and event dates: parsed per distinct text, joined by key
+    source_cols = [name for name in ("published", "source_type", "outlet", "via", "title", "url") if name in sources.columns]
+    source_table = sources.unique("source_id", keep="first", maintain_order=True).select(
+        col("source_id").alias("src.id"), *(col(name).alias(f"src.{name}") for name in source_cols), lit(True).alias("src.found"))
+    date_texts = pl.concat([r["event_date"].unique(), source_table["src.published"].fill_null("").unique(),
+                            pl.Series([""])]).unique(maintain_order=True)
+    dates = _date_table(date_texts)
+    source_table = source_table.join(dates.select(pl.all().name.prefix("pub.")), left_on=col("src.published").fill_null(""),
+                                     right_on="pub.text", how="left", maintain_order="left")
+    places = pl.DataFrame([(k[0], k[1], *v) for k, v in ref.places.items()],
+                          schema={"place.country": pl.String, "place.place": pl.String, "lat": pl.Float64, "lon": pl.Float64,
+                                  "location_precision": pl.String}, orient="row").unique(["place.country", "place.place"],
+                                                                                         keep="first", maintain_order=True)
+    # A report_id used on an earlier row, and the line where each such id is first used
+    repeated = _repeated(r["report_id"]).alias("repeated")
+    first_line: dict[str, int] = {}
+    if repeated.any():
+        ids = r["report_id"].filter(repeated).unique().implode()
+        firsts = (r.select("report_id").with_row_index("row").filter(col("report_id").is_in(ids))
+                  .group_by("report_id").agg(col("row").min()))
+        first_line.update((rid, line(row)) for rid, row in firsts.iter_rows())
+    known = None if known_incidents is None else incident_rows(r["incident_id"], known_incidents)
+    shared = _Shared(source_table, source_cols, dates, places, first_line)
+
+    frames, problems, rejected = [], [], []
+    batch_rows = batch_rows or BATCH_ROWS
+    for start in range(0, max(r.height, 1), batch_rows):
+        part = _normalise_rows(r.slice(start, batch_rows), repeated.slice(start, batch_rows),
+                               None if known is None else known.slice(start, batch_rows), shared, ref, today, display,
+                               lambda row, start=start: line(start + row))
+        frames.append(part.frame.filter(~part.rejected) if kept_only and part.rejected.any() else part.frame)
+        problems += part.problems
+        rejected.append(part.rejected)
+    frame = frames[0] if len(frames) == 1 else pl.concat(frames)
+    return Result(frame, problems, pl.concat(rejected), known)
+
+
+def _normalise_rows(r: pl.DataFrame, repeated: pl.Series, known: pl.Series | None, shared: _Shared, ref: Reference,
+                    today: dt.date, display: str, line: Callable[[int], int]) -> Result:
+    """`normalise` of the rows `r` (REPORT_COLUMNS as text); `line(row)` is the physical line of each."""
     checks = _Checks()
     flag = checks.add
     col, lit = pl.col, pl.lit
+    source_cols, first_line = shared.source_cols, shared.first_line
 
     def empty(name: str) -> pl.Expr:
         return col(name) == ""
@@ -107,19 +173,6 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
     amounts = [_amounts(usable[f"use.{name}"]).select(pl.all().name.prefix(f"{key}."))
                for key, name in (("q", "quantity"), ("v", "value"), ("s", "usd_stated"))]
 
-    # Sources (each with its publication date parsed) and event dates: parsed per distinct text, joined by key
-    source_cols = [name for name in ("published", "source_type", "outlet", "via", "title", "url") if name in sources.columns]
-    source_table = sources.unique("source_id", keep="first", maintain_order=True).select(
-        col("source_id").alias("src.id"), *(col(name).alias(f"src.{name}") for name in source_cols), lit(True).alias("src.found"))
-    date_texts = pl.concat([usable["use.event_date"].unique(), source_table["src.published"].fill_null("").unique(),
-                            pl.Series([""])]).unique(maintain_order=True)
-    dates = _date_table(date_texts)
-    source_table = source_table.join(dates.select(pl.all().name.prefix("pub.")), left_on=col("src.published").fill_null(""),
-                                     right_on="pub.text", how="left", maintain_order="left")
-    places = pl.DataFrame([(k[0], k[1], *v) for k, v in ref.places.items()],
-                          schema={"place.country": pl.String, "place.place": pl.String, "lat": pl.Float64, "lon": pl.Float64,
-                                  "location_precision": pl.String}, orient="row").unique(["place.country", "place.place"],
-                                                                                         keep="first", maintain_order=True)
     # Units: the pint unit, kind and kilogram factor of each spelling used (one pint call per distinct unit)
     q_spellings = amounts[0]["q.unit"].unique().drop_nulls().str.to_lowercase().unique().to_list()
     per_spellings = amounts[1]["v.per"].unique().drop_nulls().str.to_lowercase().unique().to_list()
@@ -134,13 +187,12 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
             return pl.repeat(pl.lit(default, dtype=dtype), pl.len())
         return expr.replace_strict(mapping, default=default, return_dtype=dtype)
 
-    known = [] if known_incidents is None else [incident_rows(r["incident_id"], known_incidents)]
-    repeated = _repeated(r["report_id"]).alias("repeated").to_frame()
-    lf = (pl.concat([r, long, usable, *amounts, *(k.to_frame() for k in known), repeated], how="horizontal").lazy()
-          .join(source_table.lazy(), left_on="source_id", right_on="src.id", how="left", maintain_order="left")
-          .join(dates.lazy().select(pl.all().name.prefix("date.")), left_on="use.event_date", right_on="date.text",
+    lf = (pl.concat([r, long, usable, *amounts, *([] if known is None else [known.to_frame()]), repeated.to_frame()],
+                    how="horizontal").lazy()
+          .join(shared.sources.lazy(), left_on="source_id", right_on="src.id", how="left", maintain_order="left")
+          .join(shared.dates.lazy().select(pl.all().name.prefix("date.")), left_on="use.event_date", right_on="date.text",
                 how="left", maintain_order="left")
-          .join(places.lazy(), left_on=["country", "place"], right_on=["place.country", "place.place"], how="left",
+          .join(shared.places.lazy(), left_on=["country", "place"], right_on=["place.country", "place.place"], how="left",
                 maintain_order="left"))
 
     # Layer 1: everything that reads only the cells, the joins and the grammar's columns
@@ -284,14 +336,12 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
         flag(~empty(name) & ~col(f"long.{name}") & ~col(name).str.contains(ID_PATTERN), name,
              lambda v, j, name=name: f"{v[name][j]!r} is not an identifier (letters, digits, '.', '_', '-'; "
              "starting with a letter or digit; at most 80 characters)", needs=[name])
-    first_line: dict[str, int] = {}  # filled below for the duplicated ids only
-    dup_check = len(checks.items)
     flag(~empty("report_id") & col("repeated"), "report_id",
          lambda v, j: f"duplicate report_id {v['report_id'][j]!r} (first used on line {first_line[v['report_id'][j]]})",
          needs=["report_id"])
     flag(col("src.found").is_null() & ~empty("source_id"), "source_id",
          lambda v, j: f"source_id {v['source_id'][j]!r} is not in sources.csv", needs=["source_id"])
-    if known_incidents is not None:
+    if known is not None:
         flag(col("incident_row").is_null() & ~empty("incident_id"), "incident_id",
              lambda v, j: f"incident_id {v['incident_id'][j]!r} is not in incidents.csv", needs=["incident_id"])
     flag(~col("kind").is_in(list(ref.kinds)) & ~empty("kind"), "kind",
@@ -481,18 +531,9 @@ def normalise(reports: pl.DataFrame, sources: pl.DataFrame, ref: Reference, toda
                 ", ".join(x for x in group if v[f"out.{x}"][j] is not None and math.isinf(v[f"out.{x}"][j]))))
             out = out.with_columns(pl.when(col(x).is_infinite()).then(None).otherwise(col(x)).alias(x) for x in group)
 
-    def line(row: int) -> int:
-        return lines[row] if lines is not None else row + 2
-
-    duplicated = frame[checks.mask_name(dup_check)]
-    if duplicated.any():  # the line where each duplicated report_id is first used
-        ids = r["report_id"].filter(duplicated).unique().implode()
-        firsts = (r.select("report_id").with_row_index("row").filter(col("report_id").is_in(ids))
-                  .group_by("report_id").agg(col("row").min()))
-        first_line.update((rid, line(row)) for rid, row in firsts.iter_rows())
     values = frame.select(*(col(f"need.{need}").alias(need) for need in needs), *(col(x).alias(f"out.{x}") for x in numeric))
     problems, rejected = checks.problems(frame, values, display, line)
-    return Result(out, problems, rejected, known[0] if known else None)
+    return Result(out, problems, rejected)
 
 
 def _repeated(ids: pl.Series) -> pl.Series:

@@ -40,7 +40,11 @@ def _start_lines(path) -> list[int]:
     return starts
 
 
-def test_many_problems_come_in_line_then_column_order_on_their_physical_lines(tmp_path):
+@pytest.mark.parametrize("batch_rows", [None, 97], ids=["one batch", "batches of 97 rows"])
+def test_many_problems_come_in_line_then_column_order_on_their_physical_lines(tmp_path, monkeypatch, batch_rows):
+    """Also with the rows normalised 97 at a time: a repeat and the row it repeats then often sit in different batches."""
+    if batch_rows:
+        monkeypatch.setattr("etl.normalise.BATCH_ROWS", batch_rows)
     raw = tmp_path / "raw"
     shutil.copytree(RAW, raw)
     real = pd.read_csv(RAW / "reports.csv", dtype="string", keep_default_na=False)
@@ -86,6 +90,13 @@ def test_many_problems_come_in_line_then_column_order_on_their_physical_lines(tm
     assert result.rejects["report_id"].to_list() == reports["report_id"].iloc[bad].tolist()
     assert result.written_rows + result.rejected_rows == len(reports)
     assert result.frame["report_id"].to_list() == reports["report_id"].drop(index=bad).tolist()
+    if batch_rows:  # the same output, byte for byte, as from one batch
+        monkeypatch.setattr("etl.normalise.BATCH_ROWS", 10**9)
+        whole = run(raw, REFERENCE, tmp_path / "out", keep_going=True)
+        assert result.frame.equals(whole.frame) and result.rejects.equals(whole.rejects)
+        assert result.frame.get_column("report_id").n_chunks() > 1  # (it was indeed made in batches)
+        assert whole.frame.get_column("report_id").n_chunks() == 1
+        assert [str(p) for p in result.errors + result.warnings] == [str(p) for p in whole.errors + whole.warnings]
 
 
 def _keys(n: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
