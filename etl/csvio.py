@@ -184,7 +184,7 @@ def _check(display: str, expected: list[str], optional: tuple[str, ...], mm: mma
            ) -> list[Problem] | tuple[list[str], _Scan]:
     """Every file-level problem, or the header and the scan when there is none."""
     start = 3 if bytes(mm[:3]) == _BOM else 0
-    scan = _scan(data, start)
+    scan = _scan(data, start, mm)
     if _only_whitespace(mm, data, scan, start):
         return [_empty(display, expected)]
     header = _header(mm, scan)
@@ -227,9 +227,19 @@ def _only_whitespace(mm: mmap.mmap, data: np.ndarray, scan: _Scan, start: int) -
     return bool(np.isin(data[start:], np.frombuffer(b" \t\r\n", np.uint8)).all())
 
 
-def _scan(data: np.ndarray, start: int) -> _Scan:
-    """One vectorised pass over the bytes: record boundaries, cells per record, line breaks and faults."""
+def _scan(data: np.ndarray, start: int, mm: mmap.mmap | None = None) -> _Scan:
+    """One vectorised pass over the bytes: record boundaries, cells per record, line breaks and faults.
+
+    `mm` (the file `data` views) lets a block without a CR or a NUL, the usual case, be told by a byte search
+    (memchr) instead of a comparison of every byte.
+    """
     n = len(data)
+
+    def where(block: np.ndarray, lo: int, byte: int) -> np.ndarray:
+        if mm is not None and mm.find(bytes([byte]), lo, lo + len(block)) < 0:
+            return _NONE
+        return np.flatnonzero(block == byte)
+
     scan = _Scan()
     inside = False  # within a quoted cell at the end of the previous block
     record_ends: list[np.ndarray] = []  # offset of the LF ending each record (outside quotes)
@@ -248,7 +258,7 @@ def _scan(data: np.ndarray, start: int) -> _Scan:
         else:
             outside = None if not inside else False
         lf = np.flatnonzero(block == _LF)
-        cr = np.flatnonzero(block == _CR)
+        cr = where(block, lo, _CR)
         # a CR followed by LF is one line break (the LF's); a lone CR is a line break of its own
         if len(cr):
             nxt = cr + 1
@@ -285,7 +295,7 @@ def _scan(data: np.ndarray, start: int) -> _Scan:
                 record = np.searchsorted(lf_out, opens)
                 counts -= np.bincount(record, weights=quoted, minlength=len(counts)).astype(np.int64)
         lone_crs.append(lone_out + lo)
-        nul = np.flatnonzero(block == _NUL)
+        nul = where(block, lo, _NUL)
         if len(nul):
             nuls.append(nul + lo)
         counts[0] += open_commas
@@ -317,6 +327,9 @@ def _scan(data: np.ndarray, start: int) -> _Scan:
     lines = scan.line_at(starts)
     scan.data_lines = lines[1:][~scan.blank[1:]] if len(lines) > 1 else np.zeros(0, np.int64)
     return scan
+
+
+_NONE = np.zeros(0, np.int64)
 
 
 class _Outside:
