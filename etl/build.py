@@ -110,7 +110,8 @@ def run(raw: Path, reference: Path, out: Path, keep_going: bool = False, rejects
     rejects_frame = _rejects(reports, rejected, result.problems) if keep_going else None
     input_rows, rejected_rows = reports.frame.height, int(rejected.sum())
     inputs = [(t.path, t.sha256) for t in (sources, reports, incidents) if t is not None]
-    reports = sources = None  # the input cells are not needed from here on: their memory goes back
+    reports = sources = None  # the input cells are not needed from here on (the output still shares the columns
+    # it passes through as written, such as the ids and notes; the rest of the input's memory goes back)
     kept = result.frame  # the rows without an error
     rows = None if result.incident_row is None else (
         result.incident_row.filter(~rejected) if rejected_rows else result.incident_row)
@@ -134,7 +135,7 @@ def _beside(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
 
     (A horizontal concat of frames chunked differently would copy every column into one chunk.)
     """
-    lengths = left.get_column(left.columns[0]).chunk_lengths() if left.width else [left.height]
+    lengths = left.get_column(left.columns[0]).chunk_lengths()
     if len(lengths) <= 1:
         return pl.concat([left, right], how="horizontal")
     parts, start = [], 0
