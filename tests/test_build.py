@@ -127,7 +127,7 @@ def test_a_year_1899_with_keep_going_rejects_that_row_with_its_input_line(tmp_pa
     assert main(["build", "--raw", str(raw), "--out", str(out), "--keep-going"]) == 0
     captured = capsys.readouterr()
     assert f"{raw / 'reports.csv'}:6: event_date: year 1899 is outside 1900-2100" in captured.err
-    assert "input rows 185 = written 184 + rejected 1" in captured.out
+    assert "input rows 187 = written 186 + rejected 1" in captured.out
     rejects = pd.read_csv(out / "seizures.rejects.csv", dtype=str, keep_default_na=False)
     assert rejects["line"].tolist() == ["6"] and rejects["event_date"].tolist() == ["1899-05"]
     # without --keep-going: the same problem, located on the input line, and nothing written
