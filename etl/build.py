@@ -31,7 +31,7 @@ import polars as pl
 
 from etl.columns import COLUMNS, NAMES
 from etl.commit import publish_mode, staged_outputs
-from etl.csvio import CsvTable, read_csv, write_csv
+from etl.csvio import CsvTable, file_facts, read_csv, write_csv
 from etl.csvio import csv_bytes as _csv_bytes
 from etl.errors import InputProblems, Problem
 from etl.incidents import INCIDENT_COLUMNS, KEY_COLUMNS, check_incidents, incident_columns
@@ -232,16 +232,16 @@ def write(result: BuildResult) -> None:
     with staged_outputs(out, OUTPUT_NAMES) as temps:
         csv_path, parquet_path = temps[OUTPUT_NAME], temps[PARQUET_NAME]
         with ThreadPoolExecutor(1) as pool:  # leaving the block waits for the thread, also after an error
-            parquet = pool.submit(_written, lambda: _write_parquet(result.frame, parquet_path), parquet_path)
-            digests = {OUTPUT_NAME: _written(lambda: write_csv(result.frame, csv_path), csv_path)}
+            parquet = pool.submit(_parquet_file, result.frame, parquet_path)
+            digests = {OUTPUT_NAME: write_csv(result.frame, csv_path)}
             digests[PARQUET_NAME] = parquet.result()
         temps[DATAPACKAGE_NAME].write_bytes(datapackage_bytes(result, digests))
 
 
-def _written(writer, path: Path) -> tuple[int, str]:
-    """Run `writer`, then the size and sha256 of the file it wrote at `path`."""
-    writer()
-    return _file_digest(path)
+def _parquet_file(frame: pl.DataFrame, path: Path) -> tuple[int, str]:
+    """Write `frame` as Parquet to `path`; the file's size and sha256."""
+    _write_parquet(frame, path)
+    return file_facts(path)[:2]
 
 
 def _write_rejects(rejects: pl.DataFrame, path: Path) -> None:
@@ -259,20 +259,6 @@ def _write_rejects(rejects: pl.DataFrame, path: Path) -> None:
 
 def _digest(data: bytes) -> tuple[int, str]:
     return len(data), hashlib.sha256(data).hexdigest()
-
-
-def _file_digest(path: Path) -> tuple[int, str]:
-    """Size and sha256 of the file at `path`, read a block at a time into one buffer (not mapped: a mapped file's
-    pages would count in the process's resident memory)."""
-    digest = hashlib.sha256()
-    size = 0
-    buffer = bytearray(1 << 22)
-    view = memoryview(buffer)
-    with open(path, "rb", buffering=0) as fh:
-        while n := fh.readinto(buffer):
-            digest.update(view[:n])  # releases the GIL
-            size += n
-    return size, digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------

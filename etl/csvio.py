@@ -557,30 +557,40 @@ def csv_bytes(frame: pl.DataFrame | pd.DataFrame, header: bool = True) -> bytes:
     return data
 
 
-def write_csv(frame: pl.DataFrame | pd.DataFrame, path: Path, header: bool = True) -> None:
-    """Write `frame` to `path` in exactly the bytes `csv_bytes` gives (streamed by Polars, straight to the file).
+def write_csv(frame: pl.DataFrame | pd.DataFrame, path: Path, header: bool = True) -> tuple[int, str]:
+    """Write `frame` to `path` in exactly the bytes `csv_bytes` gives (streamed by Polars, straight to the file);
+    return the file's size and sha256.
 
     The changed columns (formula guard, empty text, booleans) are made a batch at
-    a time while the file is written: no second copy of the table is built.
+    a time while the file is written: no second copy of the table is built. The
+    file is read back once, for its hash and a NUL check together.
     """
     frame = _as_polars(frame)
     _prepared(frame).sink_csv(path, include_header=header, **_WRITE_OPTIONS)
-    if _holds_nul(path):  # a NUL somewhere in the text (rare): write the file again with every NUL replaced
+    size, digest, nul = file_facts(path)
+    if nul:  # a NUL somewhere in the text (rare): write the file again with every NUL replaced
         _prepared(frame, nul=True).sink_csv(path, include_header=header, **_WRITE_OPTIONS)
+        size, digest, _ = file_facts(path)
+    return size, digest
 
 
 _WRITE_OPTIONS = {"separator": ",", "line_terminator": "\n", "quote_char": '"', "quote_style": "necessary",
                   "null_value": "", "include_bom": False}
 
 
-def _holds_nul(path: Path) -> bool:
-    """Whether the file holds a NUL byte (read a block at a time into one buffer, not mapped)."""
+def file_facts(path: Path) -> tuple[int, str, bool]:
+    """Size, sha256 and whether it holds a NUL byte, of the file at `path`: one read, a block at a time into one
+    buffer (not mapped: a mapped file's pages would count in the process's resident memory)."""
+    digest = hashlib.sha256()
+    size, nul = 0, False
     buffer = bytearray(1 << 22)
+    view = memoryview(buffer)
     with open(path, "rb", buffering=0) as fh:
         while n := fh.readinto(buffer):
-            if buffer.find(b"\x00", 0, n) >= 0:
-                return True
-    return False
+            digest.update(view[:n])  # releases the GIL
+            nul = nul or buffer.find(b"\x00", 0, n) >= 0
+            size += n
+    return size, digest.hexdigest(), nul
 
 
 def _as_polars(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame:
