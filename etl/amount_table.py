@@ -33,6 +33,7 @@ import re
 import polars as pl
 
 from etl.amounts import (
+    ERRORS,
     KO_RANGE_SUFFIXES,
     KO_PER_PARTICLES,
     KO_SUFFIX_QUALIFIERS,
@@ -120,17 +121,6 @@ FAST_PATTERN = _fast_pattern()
 _GROUPS = re.findall(r"\(\?P<(\w+)>", FAST_PATTERN)
 _CONTAINER = rf"(?i)[^\S\n]+(?:{_alternation(PER_CONTAINERS)})$"
 _BOUNDS = {**QUALIFIERS, **KO_SUFFIX_QUALIFIERS, **KO_RANGE_SUFFIXES}
-
-ERRORS = {  # etl.amounts._parse_unique's texts
-    "unreadable": "unreadable number",
-    "zero": "amounts must be greater than zero",
-    "range": "the low end of the range exceeds the high end",
-    "between": "'between' needs two numbers",
-    "conflict": "two qualifiers that disagree (at least / at most)",
-    "per_zero": "a price per zero units",
-    "markers": "the two ends of the range name different currencies",
-}
-
 
 def amount_columns(texts: pl.Series) -> pl.DataFrame:
     """The grammar's columns (COLUMNS) for every text of `texts`, row for row; an empty text gives nulls."""

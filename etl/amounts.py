@@ -197,6 +197,16 @@ DEFAULT_GRAMMAR = Grammar.build(PREFIX_MARKERS)
 _COMPILED: dict[str, re.Pattern] = {}
 
 COLUMNS = ["low", "high", "point", "approximate", "qualifier", "bound", "marker", "unit", "per", "error"]
+# The errors of a text's form or numbers (also used by etl.amount_table, which must word them the same)
+ERRORS = {
+    "unreadable": "unreadable number",
+    "zero": "amounts must be greater than zero",
+    "range": "the low end of the range exceeds the high end",
+    "between": "'between' needs two numbers",
+    "conflict": "two qualifiers that disagree (at least / at most)",
+    "per_zero": "a price per zero units",
+    "markers": "the two ends of the range name different currencies",
+}
 
 
 def korean_number(text: str) -> float | None:
@@ -362,21 +372,21 @@ def _parse_unique(texts: pd.Series, grammar: Grammar, max_chars: int = MAX_CHARS
     error = np.full(len(texts), None, dtype=object)
     negative = stripped.str.match(r"^[-−–]\s*\S*[0-9]").fillna(False).to_numpy() & ~too_long
     error[~matched & ~empty] = "no number found"
-    error[matched & np.isnan(point)] = "unreadable number"  # e.g. Korean scale characters out of order
+    error[matched & np.isnan(point)] = ERRORS["unreadable"]  # e.g. Korean scale characters out of order
     error[negative] = "amounts must be positive"
-    error[matched & (point <= 0) & ~negative] = "amounts must be greater than zero"
-    error[matched & is_range & (a > b)] = "the low end of the range exceeds the high end"
+    error[matched & (point <= 0) & ~negative] = ERRORS["zero"]
+    error[matched & is_range & (a > b)] = ERRORS["range"]
     bare_range_word = (qual == "between").fillna(False).to_numpy() & ~is_range
-    error[matched & bare_range_word] = "'between' needs two numbers"
-    error[matched & conflict] = "two qualifiers that disagree (at least / at most)"
+    error[matched & bare_range_word] = ERRORS["between"]
+    error[matched & conflict] = ERRORS["conflict"]
     per_zero = matched & ~(per_n > 0)
-    error[per_zero] = "a price per zero units"
+    error[per_zero] = ERRORS["per_zero"]
     two_pers = ((m["kper"].notna() | m["kper2"].notna()) & m["per"].notna()).to_numpy()
     error[matched & two_pers] = "two units the price is quoted per"
 
     marker = m["cur1"].fillna(m["cur2"])
     two_markers = m["cur1"].notna() & m["cur2"].notna() & (m["cur1"].str.lower() != m["cur2"].str.lower())
-    error[two_markers.to_numpy() & matched] = "the two ends of the range name different currencies"
+    error[two_markers.to_numpy() & matched] = ERRORS["markers"]
     error[too_long] = f"longer than {max_chars:,} characters"
 
     ok = matched & (error == None)  # noqa: E711 - element-wise comparison on an object array
