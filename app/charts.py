@@ -291,7 +291,8 @@ def implied_values(values: pl.DataFrame, total: int, colours: dict[str, str], ba
                         p, total, colours, "usd_per_kg", f"{base} US$ per kg", ["as reported", "source"], " per kg")
 
 
-def nk_meth_prices(prices: pl.DataFrame, total: int, colour: str, base: str) -> Chart | None:
+def nk_meth_prices(prices: pl.DataFrame, total: int, every: int, colour: str, base: str) -> Chart | None:
+    """`prices` as `app.queries.nk_meth_prices` gives them: one in every `every` of `total` quotes."""
     if prices.is_empty():
         return None
     p = _pd(prices)
@@ -313,8 +314,7 @@ def nk_meth_prices(prices: pl.DataFrame, total: int, colour: str, base: str) -> 
     fig.update_layout(**_layout(xaxis=date_axis(p["when"]), yaxis=_yaxis(f"{base} US$ per gram", log=log),
                                 showlegend=False))
     data = p.drop(columns=["when"])
-    note = (f"Showing {len(p):,} of {total:,} quotes: one in every {-(-total // len(p)):,}, in date order."
-            if total > len(p) else "")
+    note = f"Showing {len(p):,} of {total:,} quotes: one in every {every:,}, in date order." if every > 1 else ""
     return Chart("nk_meth_prices", f"Price of methamphetamine inside North Korea ({_n(total, 'quote')})",
                  f"US$ per gram in constant {base} dollars, as quoted in reports from inside the country; each "
                  "dot is one quote.", fig, data, note=note)

@@ -561,9 +561,10 @@ def implied_values(rows: pl.DataFrame, limit: int = MAX_POINTS) -> tuple[pl.Data
 
 
 def nk_meth_prices(frame: pl.DataFrame, years: tuple[int, int] | None = None,
-                   limit: int = MAX_POINTS) -> tuple[pl.DataFrame, int]:
+                   limit: int = MAX_POINTS) -> tuple[pl.DataFrame, int, int]:
     """Quoted prices of methamphetamine inside North Korea, per gram in constant US$, counted once, in date
-    order; (quotes, how many there were). Beyond `limit` quotes, one in every k is kept (k as small as fits)."""
+    order; (quotes, how many there were, k). Beyond `limit` quotes, one in every k is kept (k as small as fits;
+    else k is 1)."""
     p = counted(_lf(frame).filter((pl.col("kind") == "price") & (pl.col("country") == "KP")
                                   & (pl.col("drug") == "methamphetamine")))
     p = p.filter(pl.col("price_usd_per_kg_const").is_not_null() & pl.col("when").is_not_null())
@@ -574,9 +575,8 @@ def nk_meth_prices(frame: pl.DataFrame, years: tuple[int, int] | None = None,
                  usd_per_gram=pl.col("price_usd_per_kg_const") / 1000,
                  usd_per_gram_nominal=pl.col("price_usd_per_kg") / 1000).sort("when", "report_id").collect()
     total = len(p)
-    if total > limit:
-        p = p.gather_every(-(-total // limit))
-    return p, total
+    every = -(-total // limit) if total > limit else 1
+    return (p.gather_every(every) if every > 1 else p), total, every
 
 
 def map_points(rows: pl.DataFrame, limit: int = MAX_PLACES) -> tuple[pl.DataFrame, int]:

@@ -302,14 +302,14 @@ def test_the_price_series_inside_north_korea_is_capped_one_quote_in_k_and_says_s
     eligible = big.filter(pl.col("is_representative") & (pl.col("kind") == "price") & (pl.col("country") == "KP")
                           & (pl.col("drug") == "methamphetamine") & pl.col("price_usd_per_kg_const").is_not_null()
                           & pl.col("date").is_not_null())
-    every, total = queries.nk_meth_prices(big)
-    assert total == len(every) == len(eligible) > 3
+    every, total, k = queries.nk_meth_prices(big)
+    assert total == len(every) == len(eligible) > 3 and k == 1
     assert every["when"].is_sorted()
     limit = total // 3 + 1  # three quotes would not fit: one in every 3 is kept
-    shown, n = queries.nk_meth_prices(big, limit=limit)
-    assert n == total and len(shown) <= limit
+    shown, n, k = queries.nk_meth_prices(big, limit=limit)
+    assert n == total and len(shown) <= limit and k == 3
     assert shown["report_id"].to_list() == every["report_id"].to_list()[::3]
-    chart = charts.nk_meth_prices(shown, n, "#000", "2024")
+    chart = charts.nk_meth_prices(shown, n, k, "#000", "2024")
     assert f"({total:,} quotes)" in chart.title
     assert chart.note == f"Showing {len(shown):,} of {total:,} quotes: one in every 3, in date order."
     assert len(chart.fig.data[0].y) == len(shown)
